@@ -1,0 +1,1 @@
+"""ClaudIA's custom actions and the modules they rely on."""

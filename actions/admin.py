@@ -1,0 +1,78 @@
+"""Administration of the registry: `python -m actions.admin COMMAND`.
+
+  load FILE.yml     replace the registry's structures, users and roles with the file's
+  show SIRET        one structure as JSON
+  journal           the audit journal, one JSON object per line
+  token LOGIN       a short-lived portal token for LOGIN (demo and tests only)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import List, Optional
+
+import yaml
+
+from actions import services
+from actions.identity import issue_token
+from actions.siret import read_siret
+
+
+def _load(args: argparse.Namespace) -> int:
+    with open(args.file, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle) or {}
+    try:
+        counts = services.registry().replace_all(data)
+    except ValueError as exc:
+        print(f"Fichier refusé : {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(counts))
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    reading = read_siret(args.siret)
+    structure = services.registry().structure(reading.siret) if reading.is_valid else None
+    if structure is None:
+        print(f"Aucune structure pour le SIRET {args.siret}", file=sys.stderr)
+        return 1
+    print(json.dumps(structure, ensure_ascii=False))
+    return 0
+
+
+def _journal(args: argparse.Namespace) -> int:
+    for entry in services.registry().journal(args.conversation):
+        print(json.dumps(entry, ensure_ascii=False))
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    settings = services.settings()
+    print(issue_token(args.login, settings.jwt_secret, args.ttl, settings.jwt_audience))
+    return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m actions.admin", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    load = commands.add_parser("load", help="remplace le registre par le contenu d'un fichier YAML")
+    load.add_argument("file")
+    load.set_defaults(run=_load)
+    show = commands.add_parser("show", help="affiche une structure en JSON")
+    show.add_argument("siret")
+    show.set_defaults(run=_show)
+    journal = commands.add_parser("journal", help="affiche le journal d'audit (JSON lines)")
+    journal.add_argument("--conversation", help="seulement cette conversation")
+    journal.set_defaults(run=_journal)
+    token = commands.add_parser("token", help="émet un jeton de démonstration")
+    token.add_argument("login")
+    token.add_argument("--ttl", type=int, default=3600, help="durée de validité en secondes")
+    token.set_defaults(run=_token)
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""What the actions read from a conversation: the verified user, the procedure's slots."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+
+from actions import services
+from actions.identity import token_from_metadata, verify_assertion
+
+# Intents that ask something beside the current step; the form lets rules answer them.
+INTERRUPTIONS = {"demander_definition", "demander_prerequis", "annuler", "recommencer"}
+START_INTENTS = {"demander_changement_statut", "activer_structure", "inactiver_structure"}
+
+PROCEDURE_SLOTS = [
+    "type_structure",
+    "action_statut",
+    "siret",
+    "fiche_structure",
+    "confirmation_structure",
+    "successeur_existe",
+    "siret_successeur",
+    "fiche_successeur",
+    "confirmation_action",
+    "issue_procedure",
+    "requested_slot",
+]
+
+
+def current_login(tracker: Tracker) -> Optional[str]:
+    """The login the channel vouched for on the latest message of this conversation."""
+    token = token_from_metadata((tracker.latest_message or {}).get("metadata"))
+    identity = verify_assertion(token, tracker.sender_id, services.settings().jwt_secret)
+    return identity.login if identity else None
+
+
+def latest_intent(tracker: Tracker) -> Optional[str]:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def latest_text(tracker: Tracker) -> str:
+    return (tracker.latest_message or {}).get("text") or ""
+
+
+def reset_procedure() -> List[Dict[str, Any]]:
+    """Clears every slot of the procedure so nothing leaks into the next one."""
+    return [SlotSet(name, None) for name in PROCEDURE_SLOTS]

@@ -1,0 +1,109 @@
+"""Tables of the project's database: registry, roles, journal, conversation owners."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+KIND_PUBLIC, KIND_PRIVATE = "public", "private"
+STATUS_ACTIVE, STATUS_INACTIVE = "active", "inactive"
+# Roles that make a user a manager "de niveau structure", able to (in)activate it.
+STRUCTURE_MANAGER_ROLES = ("principal", "secondaire")
+ALL_ROLES = ("principal", "secondaire", "service", "utilisateur")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Structure(Base):
+    __tablename__ = "structures"
+
+    siret = Column(String(14), primary_key=True)
+    name = Column(String(255), nullable=False)
+    kind = Column(String(16), nullable=False)  # public | private
+    status = Column(String(16), nullable=False)  # active | inactive
+    # The structure that receives the invoices once this one is inactive.
+    successor_siret = Column(String(14), nullable=True)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+    def as_dict(self) -> dict:
+        return {
+            "siret": self.siret,
+            "name": self.name,
+            "kind": self.kind,
+            "status": self.status,
+            "successor_siret": self.successor_siret,
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+        }
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    login = Column(String(128), primary_key=True)
+    name = Column(String(255), nullable=False, default="")
+
+
+class Role(Base):
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("login", "siret", name="uq_role_login_siret"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    login = Column(String(128), ForeignKey("users.login", ondelete="CASCADE"), nullable=False, index=True)
+    siret = Column(String(14), ForeignKey("structures.siret", ondelete="CASCADE"), nullable=False)
+    role = Column(String(16), nullable=False)
+
+
+class JournalEntry(Base):
+    """One attempt to change a structure, done or not: who, when, what, outcome, why."""
+
+    __tablename__ = "journal"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    login = Column(String(128), nullable=True)
+    conversation_id = Column(String(255), nullable=True, index=True)
+    operation = Column(String(16), nullable=True)  # activer | inactiver
+    siret = Column(String(32), nullable=True, index=True)
+    successor_siret = Column(String(32), nullable=True)
+    outcome = Column(String(16), nullable=False)  # effectuee | refusee | abandonnee
+    reason = Column(String(64), nullable=True)
+    detail = Column(Text, nullable=True)
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "at": self.at.isoformat() + "Z",
+            "login": self.login,
+            "conversation_id": self.conversation_id,
+            "operation": self.operation,
+            "siret": self.siret,
+            "successor_siret": self.successor_siret,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "detail": self.detail,
+        }
+
+
+class Conversation(Base):
+    """Binds a conversation id to the user who started it (NULL: not connected)."""
+
+    __tablename__ = "conversations"
+
+    sender_id = Column(String(255), primary_key=True)
+    login = Column(String(128), nullable=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    # JSON list of the button payloads last offered, the only ones a user may send.
+    offered_payloads = Column(Text, nullable=False, default="[]")

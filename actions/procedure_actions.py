@@ -1,0 +1,127 @@
+"""Closing, cancelling and restarting the activation / inactivation procedure."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import messages, services
+from actions.context import current_login, reset_procedure
+from actions.registry import ABANDONED, ACTIVATE, REFUSED, Attempt, Refusal
+from actions.sirene import SireneUnavailable
+
+logger = logging.getLogger(__name__)
+
+# Endings chosen by the user; every other `issue_procedure` is a refusal by a rule.
+USER_ENDINGS = {"structure_privee_choisie", "sans_successeur", "confirmation_refusee"}
+
+
+def _attempt(tracker: Tracker, login) -> Attempt:
+    return Attempt(
+        login=login,
+        conversation_id=tracker.sender_id,
+        operation=tracker.get_slot("action_statut"),
+        siret=tracker.get_slot("siret"),
+        successor_siret=tracker.get_slot("siret_successeur"),
+    )
+
+
+def _all_steps_confirmed(tracker: Tracker) -> bool:
+    """The write happens only if every confirmation the guide asks for was given."""
+    fiche = tracker.get_slot("fiche_structure") or {}
+    if not fiche or tracker.get_slot("confirmation_structure") is not True:
+        return False
+    if fiche.get("siret") != tracker.get_slot("siret"):
+        return False
+    operation = tracker.get_slot("action_statut")
+    if operation == ACTIVATE:
+        return tracker.get_slot("confirmation_action") is True
+    if fiche.get("sirene_active"):
+        return (
+            tracker.get_slot("successeur_existe") is True
+            and bool(tracker.get_slot("siret_successeur"))
+            and tracker.get_slot("confirmation_action") is True
+        )
+    return True
+
+
+class TerminerProcedure(Action):
+    """After the form: carry out the confirmed action, or journal why not."""
+
+    def name(self) -> Text:
+        return "action_terminer_procedure"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):
+        login = current_login(tracker)
+        attempt = _attempt(tracker, login)
+        ending = tracker.get_slot("issue_procedure")
+        if ending:
+            outcome = ABANDONED if ending in USER_ENDINGS else REFUSED
+            services.registry().record(attempt, outcome, ending)
+        elif not _all_steps_confirmed(tracker):
+            services.registry().record(attempt, REFUSED, "etapes_incompletes")
+            dispatcher.utter_message(text=messages.refusal("etapes_incompletes"))
+        else:
+            self._carry_out(dispatcher, tracker, attempt)
+        dispatcher.utter_message(text=messages.AUTRE_CHOSE)
+        return reset_procedure()
+
+    @staticmethod
+    def _carry_out(dispatcher: CollectingDispatcher, tracker: Tracker, attempt: Attempt) -> None:
+        registry = services.registry()
+        try:
+            etablissement = services.sirene().lookup(attempt.siret)
+        except SireneUnavailable as exc:
+            registry.record(attempt, REFUSED, "sirene_indisponible", str(exc))
+            dispatcher.utter_message(text=messages.refusal("sirene_indisponible"))
+            return
+        try:
+            structure = registry.apply(attempt, etablissement)
+        except Refusal as refusal:
+            dispatcher.utter_message(
+                text=messages.refusal(
+                    refusal.reason, refusal.details.get("siret"), refusal.details.get("name")
+                )
+            )
+            return
+        successor = tracker.get_slot("fiche_successeur") if structure.get("successor_siret") else None
+        dispatcher.utter_message(text=messages.done(attempt.operation, structure, successor))
+
+
+class AnnulerProcedure(Action):
+    """'annuler', 'laisse tomber': stop the procedure, change nothing."""
+
+    def name(self) -> Text:
+        return "action_annuler_procedure"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):
+        if not tracker.active_loop_name and not tracker.get_slot("action_statut"):
+            dispatcher.utter_message(text=messages.RIEN_A_ANNULER)
+            return reset_procedure()
+        if tracker.get_slot("siret"):
+            services.registry().record(
+                _attempt(tracker, current_login(tracker)), ABANDONED, "annulee_par_utilisateur"
+            )
+        dispatcher.utter_message(text=messages.ANNULATION)
+        dispatcher.utter_message(text=messages.AUTRE_CHOSE)
+        events: List[Dict[Text, Any]] = [ActiveLoop(None)]
+        return events + reset_procedure()
+
+
+class RecommencerProcedure(Action):
+    """'recommencer': clear every step; the form then starts again from the first."""
+
+    def name(self) -> Text:
+        return "action_recommencer_procedure"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):
+        if tracker.get_slot("siret"):
+            services.registry().record(
+                _attempt(tracker, current_login(tracker)), ABANDONED, "recommencee"
+            )
+        dispatcher.utter_message(text=messages.RECOMMENCER)
+        return reset_procedure()

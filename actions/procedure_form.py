@@ -1,0 +1,271 @@
+"""The steps of the operating guide as one Rasa form, `formulaire_statut`.
+
+Steps (slots) in order: structure type, action, SIRET, confirmation of the
+structure, then
+- activation: confirmation of the action;
+- inactivation, SIRET closed in SIRENE (case 1): nothing more;
+- inactivation, SIRET open in SIRENE (case 2): is there a successor SIRET,
+  the successor SIRET, confirmation of the action.
+The slot `issue_procedure` ends the form early with a reason (a refusal, or
+the user declining); `action_terminer_procedure` then journals and closes.
+
+Every slot is extracted here by an `extract_` method, never from typed
+entities, so a typed payload cannot fill a step that was not asked.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import messages, services
+from actions.context import INTERRUPTIONS, START_INTENTS, current_login, latest_intent, latest_text
+from actions.registry import ACTIVATE, INACTIVATE, REFUSED, Attempt, Refusal
+from actions.sirene import SireneUnavailable
+from actions.siret import read_siret
+from actions.vocabulary import canonical_structure_type, structure_type
+
+logger = logging.getLogger(__name__)
+
+FIRST_STEPS = (None, "type_structure", "action_statut", "siret")
+YES_NO = {"affirmer": True, "nier": False}
+
+
+def _answer_yes_no(slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+    """Fills a yes/no step only when it is the one asked, from affirmer/nier."""
+    if tracker.get_slot("requested_slot") != slot:
+        return {}
+    intent = latest_intent(tracker)
+    if intent in INTERRUPTIONS:
+        return {}
+    if intent in YES_NO:
+        return {slot: YES_NO[intent]}
+    dispatcher.utter_message(text=messages.REPONDRE_OUI_NON)
+    return {slot: None}
+
+
+def _say_refusal(dispatcher: CollectingDispatcher, refusal: Refusal) -> None:
+    dispatcher.utter_message(
+        text=messages.refusal(refusal.reason, refusal.details.get("siret"), refusal.details.get("name"))
+    )
+
+
+class ValidateFormulaireStatut(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_formulaire_statut"
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        if tracker.get_slot("issue_procedure"):
+            return []  # the procedure ended early: let the form close
+        steps = ["type_structure", "action_statut", "siret", "confirmation_structure"]
+        operation = tracker.get_slot("action_statut")
+        fiche = tracker.get_slot("fiche_structure") or {}
+        if operation == ACTIVATE:
+            steps.append("confirmation_action")
+        elif operation == INACTIVATE and fiche.get("sirene_active"):
+            steps.append("successeur_existe")
+            if tracker.get_slot("successeur_existe"):
+                steps += ["siret_successeur", "confirmation_action"]
+        return steps
+
+    # -- structure type --------------------------------------------------------
+    def extract_type_structure(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if tracker.get_slot("type_structure") or latest_intent(tracker) in INTERRUPTIONS:
+            return {}
+        entity = next(tracker.get_latest_entity_values("type_structure"), None)
+        value = canonical_structure_type(entity) or structure_type(latest_text(tracker))
+        if value:
+            return {"type_structure": value}
+        if tracker.get_slot("requested_slot") == "type_structure":
+            dispatcher.utter_message(text=messages.TYPE_NON_COMPRIS)
+            return {"type_structure": None}
+        return {}
+
+    def validate_type_structure(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if value == "privee":
+            dispatcher.utter_message(text=messages.STRUCTURE_PRIVEE_CHOISIE)
+            return {"type_structure": "privee", "issue_procedure": "structure_privee_choisie"}
+        return {"type_structure": "publique" if value == "publique" else None}
+
+    # -- action ------------------------------------------------------------------
+    def extract_action_statut(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if tracker.get_slot("action_statut"):
+            return {}  # changing one's mind mid-way goes through "recommencer"
+        intent = latest_intent(tracker)
+        if intent == "activer_structure":
+            return {"action_statut": ACTIVATE}
+        if intent == "inactiver_structure":
+            return {"action_statut": INACTIVATE}
+        if tracker.get_slot("requested_slot") == "action_statut" and intent not in INTERRUPTIONS:
+            dispatcher.utter_message(text=messages.ACTION_NON_COMPRISE)
+            return {"action_statut": None}
+        return {}
+
+    def validate_action_statut(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return {"action_statut": value if value in (ACTIVATE, INACTIVATE) else None}
+
+    # -- SIRET of the structure ------------------------------------------------------
+    def extract_siret(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        requested = tracker.get_slot("requested_slot")
+        if tracker.get_slot("siret") or requested not in FIRST_STEPS:
+            return {}
+        if latest_intent(tracker) in INTERRUPTIONS:
+            return {}
+        text = latest_text(tracker)
+        if requested == "siret" or read_siret(text).error not in ("absent",):
+            return {"siret": text}
+        return {}
+
+    def validate_siret(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        reading = read_siret(value)
+        if not reading.is_valid:
+            dispatcher.utter_message(text=messages.siret_error(reading.error, reading.digits))
+            return {"siret": None}
+        return {"siret": reading.siret}
+
+    # -- confirmations -------------------------------------------------------------------
+    def extract_confirmation_structure(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return _answer_yes_no("confirmation_structure", dispatcher, tracker)
+
+    def validate_confirmation_structure(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if value is False:
+            dispatcher.utter_message(text=messages.PAS_LA_BONNE_STRUCTURE)
+            return {"confirmation_structure": None, "siret": None, "fiche_structure": None}
+        return {"confirmation_structure": value}
+
+    def extract_successeur_existe(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return _answer_yes_no("successeur_existe", dispatcher, tracker)
+
+    def validate_successeur_existe(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if value is False:
+            dispatcher.utter_message(text=messages.SANS_SUCCESSEUR)
+            return {"successeur_existe": False, "issue_procedure": "sans_successeur"}
+        return {"successeur_existe": value}
+
+    def extract_confirmation_action(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return _answer_yes_no("confirmation_action", dispatcher, tracker)
+
+    def validate_confirmation_action(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if value is False:
+            dispatcher.utter_message(text=messages.CONFIRMATION_REFUSEE)
+            return {"confirmation_action": False, "issue_procedure": "confirmation_refusee"}
+        return {"confirmation_action": value}
+
+    # -- successor SIRET --------------------------------------------------------------------
+    def extract_siret_successeur(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "siret_successeur":
+            return {}
+        if latest_intent(tracker) in INTERRUPTIONS:
+            return {}
+        return {"siret_successeur": latest_text(tracker)}
+
+    def validate_siret_successeur(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        reading = read_siret(value)
+        if not reading.is_valid:
+            dispatcher.utter_message(text=messages.siret_error(reading.error, reading.digits))
+            return {"siret_successeur": None}
+        login = current_login(tracker)
+        if login is None:
+            dispatcher.utter_message(text=messages.refusal("non_connecte"))
+            return {"siret_successeur": None, "issue_procedure": "non_connecte"}
+        try:
+            successor = services.registry().check_successor(
+                login, tracker.get_slot("siret"), reading.siret
+            )
+        except Refusal as refusal:
+            _say_refusal(dispatcher, refusal)
+            return {"siret_successeur": None}
+        return {"siret_successeur": reading.siret, "fiche_successeur": successor}
+
+    # -- checks once the structure is known ------------------------------------------
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        tracker.add_slots(events)
+        updates = self._check_user_and_structure(dispatcher, tracker)
+        tracker.slots.update(updates)
+        return events + [SlotSet(name, value) for name, value in updates.items()]
+
+    def _check_user_and_structure(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[Text, Any]:
+        """Connected? Then, once type, action and SIRET are known: may this be done?"""
+        if tracker.get_slot("issue_procedure"):
+            return {}
+        login = current_login(tracker)
+        if login is None:
+            dispatcher.utter_message(text=messages.refusal("non_connecte"))
+            return {"issue_procedure": "non_connecte"}
+        operation, siret = tracker.get_slot("action_statut"), tracker.get_slot("siret")
+        if tracker.get_slot("type_structure") != "publique" or not operation or not siret:
+            return {}
+        if tracker.get_slot("fiche_structure"):
+            return {}
+        attempt = Attempt(login, tracker.sender_id, operation, siret)
+        try:
+            etablissement = services.sirene().lookup(siret)
+        except SireneUnavailable as exc:
+            logger.warning("SIRENE unavailable for %s: %s", siret, exc)
+            services.registry().record(attempt, REFUSED, "sirene_indisponible", str(exc))
+            dispatcher.utter_message(text=messages.refusal("sirene_indisponible"))
+            return {"siret": None}
+        try:
+            structure = services.registry().check(login, operation, siret, etablissement)
+        except Refusal as refusal:
+            _say_refusal(dispatcher, refusal)
+            if refusal.reason == "siret_inconnu":  # probably a typo: ask again
+                services.registry().record(attempt, REFUSED, refusal.reason)
+                return {"siret": None}
+            return {"issue_procedure": refusal.reason}
+        return {"fiche_structure": _fiche(structure, etablissement)}
+
+
+def _fiche(structure: dict, etablissement) -> dict:
+    return {
+        "siret": structure["siret"],
+        "name": structure["name"],
+        "status": structure["status"],
+        "kind": structure["kind"],
+        "sirene_active": etablissement.active,
+        "sirene_denomination": etablissement.denomination,
+        "sirene_address": etablissement.address,
+    }

@@ -1,0 +1,48 @@
+"""The process-wide services the actions and the channel use, built once from Settings."""
+from __future__ import annotations
+
+import threading
+from typing import Optional
+
+from actions.config import Settings, load_settings
+from actions.conversations import Conversations
+from actions.db import get_database
+from actions.registry import Registry
+from actions.sirene import SireneSource, build_sirene
+
+_lock = threading.Lock()
+_settings: Optional[Settings] = None
+_sirene: Optional[SireneSource] = None
+
+
+def settings() -> Settings:
+    global _settings
+    with _lock:
+        if _settings is None:
+            _settings = load_settings()
+        return _settings
+
+
+def registry() -> Registry:
+    return Registry(get_database(settings().db_url))
+
+
+def conversations() -> Conversations:
+    return Conversations(get_database(settings().db_url))
+
+
+def sirene() -> SireneSource:
+    global _sirene
+    current = settings()
+    with _lock:
+        if _sirene is None:
+            _sirene = build_sirene(current)
+        return _sirene
+
+
+def reset() -> None:
+    """Forget settings and services (tests change the environment between cases)."""
+    global _settings, _sirene
+    with _lock:
+        _settings = None
+        _sirene = None

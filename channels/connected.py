@@ -1,0 +1,128 @@
+"""The authenticated chat channel: `POST /webhooks/connected/webhook`.
+
+Request: JSON `{"sender": "<conversation id>", "message": "<text or /payload>"}`
+with `Authorization: Bearer <portal JWT>`. Answer: like Rasa's REST channel,
+a JSON list of messages (`recipient_id`, `text`, `buttons` [{title, payload}]).
+
+What it guarantees, before Rasa sees anything:
+- identity comes from the verified token only; any `metadata` in the body is
+  dropped. Without a valid token the conversation is "not connected";
+- a conversation id stays with the identity that started it (403 otherwise);
+- a message starting with "/" is accepted only if it is exactly one of the
+  buttons just offered in this conversation: typing it is then the same as
+  clicking. Anything else gets a polite French answer and reaches nobody.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Awaitable, Callable, Dict, List, Optional
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from actions import messages, services
+from actions.identity import (
+    TOKEN_METADATA_KEY,
+    bearer_token,
+    issue_assertion,
+    token_expiry,
+    verify_token,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_SENDER_LENGTH = 128
+
+
+def _bot_reply(sender_id: str, text: str, status: int = 200) -> HTTPResponse:
+    return response.json([{"recipient_id": sender_id, "text": text}], status=status)
+
+
+async def _in_thread(function: Callable, *args: Any) -> Any:
+    """Database calls are short but blocking: keep them off Sanic's event loop."""
+    return await asyncio.get_running_loop().run_in_executor(None, function, *args)
+
+
+def _offered_payloads(replies: List[Dict[str, Any]]) -> List[str]:
+    return [
+        button["payload"]
+        for reply in replies
+        for button in reply.get("buttons") or []
+        if isinstance(button.get("payload"), str)
+    ]
+
+
+class ConnectedInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return "connected"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("connected_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            return await self._receive(request, on_new_message)
+
+        return webhook
+
+    async def _receive(
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> HTTPResponse:
+        body = _json_body(request)
+        sender_id = body.get("sender") if body else None
+        text = body.get("message") if body else None
+        if not isinstance(sender_id, str) or not sender_id.strip() or len(sender_id) > MAX_SENDER_LENGTH:
+            return _bot_reply("", messages.REQUETE_INVALIDE, status=400)
+        if not isinstance(text, str):
+            return _bot_reply(sender_id, messages.REQUETE_INVALIDE, status=400)
+        text = text.strip()
+        settings = services.settings()
+        if not text:
+            return _bot_reply(sender_id, messages.MESSAGE_VIDE)
+        if len(text) > settings.max_message_length:
+            return _bot_reply(
+                sender_id, messages.MESSAGE_TROP_LONG.format(limite=settings.max_message_length)
+            )
+
+        token = bearer_token(request.headers.get("Authorization"))
+        identity = verify_token(token, settings.jwt_secret, settings.jwt_audience)
+        login = identity.login if identity else None
+        conversations = services.conversations()
+        if not await _in_thread(conversations.claim, sender_id, login):
+            logger.warning("conversation %s refused to another identity", sender_id)
+            return _bot_reply(sender_id, messages.CONVERSATION_D_UN_AUTRE, status=403)
+
+        if text.startswith("/"):
+            offered = await _in_thread(conversations.offered_payloads, sender_id)
+            if text not in offered:
+                return _bot_reply(sender_id, messages.COMMANDE_NON_ACCEPTEE)
+
+        metadata: Dict[str, Any] = {}
+        if identity is not None:
+            metadata[TOKEN_METADATA_KEY] = issue_assertion(
+                login, sender_id, token_expiry(token), settings.jwt_secret
+            )
+        collector = CollectingOutputChannel()
+        await on_new_message(
+            UserMessage(text, collector, sender_id, input_channel=self.name(), metadata=metadata)
+        )
+        await _in_thread(
+            conversations.remember_payloads, sender_id, _offered_payloads(collector.messages)
+        )
+        return response.json(collector.messages)
+
+
+def _json_body(request: Request) -> Optional[Dict[str, Any]]:
+    try:
+        body = request.json
+    except Exception:  # sanic raises on malformed JSON; treat it as no body
+        return None
+    return body if isinstance(body, dict) else None
