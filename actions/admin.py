@@ -1,6 +1,7 @@
 """Administration of the registry: `python -m actions.admin COMMAND`.
 
   load FILE.yml     replace the registry's structures, users and roles with the file's
+                    (--if-empty: only when the registry has no structure yet)
   show SIRET        one structure as JSON
   journal           the audit journal, one JSON object per line
   token LOGIN       a short-lived portal token for LOGIN (demo and tests only)
@@ -20,6 +21,9 @@ from actions.siret import read_siret
 
 
 def _load(args: argparse.Namespace) -> int:
+    if args.if_empty and services.registry().is_empty() is False:
+        print(json.dumps({"skipped": "le registre contient déjà des structures"}, ensure_ascii=False))
+        return 0
     with open(args.file, encoding="utf-8") as handle:
         data = yaml.safe_load(handle) or {}
     try:
@@ -59,6 +63,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     load = commands.add_parser("load", help="remplace le registre par le contenu d'un fichier YAML")
     load.add_argument("file")
+    load.add_argument("--if-empty", action="store_true",
+                      help="ne charge le fichier que si le registre est vide (premier démarrage)")
     load.set_defaults(run=_load)
     show = commands.add_parser("show", help="affiche une structure en JSON")
     show.add_argument("siret")

@@ -132,7 +132,9 @@ class ValidateFormulaireStatut(FormValidationAction):
         if latest_intent(tracker) in INTERRUPTIONS:
             return {}
         text = latest_text(tracker)
-        if requested == "siret" or read_siret(text).error not in ("absent",):
+        if text.startswith("/"):
+            return {}  # a button payload never carries a SIRET
+        if requested == "siret" or read_siret(text).error != "absent":
             return {"siret": text}
         return {}
 
@@ -191,7 +193,7 @@ class ValidateFormulaireStatut(FormValidationAction):
     ) -> Dict[Text, Any]:
         if tracker.get_slot("requested_slot") != "siret_successeur":
             return {}
-        if latest_intent(tracker) in INTERRUPTIONS:
+        if latest_intent(tracker) in INTERRUPTIONS or latest_text(tracker).startswith("/"):
             return {}
         return {"siret_successeur": latest_text(tracker)}
 

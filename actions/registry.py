@@ -149,6 +149,10 @@ class Registry:
             found = _get(session, siret)
             return found.as_dict() if found else None
 
+    def is_empty(self) -> bool:
+        with self.db.read() as session:
+            return session.execute(select(Structure.siret).limit(1)).first() is None
+
     def check(
         self, login: Optional[str], operation: str, siret: str, sirene: Optional[Etablissement]
     ) -> dict:

@@ -1,0 +1,51 @@
+# ClaudIA — every command a developer or CI needs. See README.md.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+MODEL := models/claudia.tar.gz
+RASA_DATA := config.yml domain.yml $(wildcard data/*/*.yml)
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: setup train run demo-data demo-reset validate test test-unit test-stories test-e2e clean
+
+setup: $(VENV)/.claudia-installed
+
+$(VENV)/.claudia-installed: requirements.txt constraints.txt scripts/setup.sh
+	bash scripts/setup.sh
+
+train: $(MODEL)
+
+$(MODEL): $(VENV)/.claudia-installed $(RASA_DATA)
+	$(RASA) train --config config.yml --domain domain.yml --data data --fixed-model-name claudia --out models
+
+demo-data: setup
+	$(PY) -m actions.admin load --if-empty demo/registry.yml
+
+demo-reset: setup
+	$(PY) -m actions.admin load demo/registry.yml
+
+## Sets up, trains if needed, loads the demo registry on first run, starts everything.
+run: setup train demo-data
+	bash scripts/run.sh
+
+validate: setup
+	$(RASA) data validate --config config.yml --domain domain.yml --data data --fail-on-warnings
+
+test-unit: setup
+	$(PY) -m pytest -q tests --ignore=tests/e2e
+
+test-stories: validate train
+	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/stories
+
+test-e2e: setup train
+	$(PY) -m pytest -q tests/e2e
+
+## Everything CI checks: data validation, training, story tests, unit and end-to-end tests.
+test: validate train
+	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/stories
+	$(PY) -m pytest -q tests
+
+clean:
+	rm -rf models results var .pytest_cache

@@ -1,0 +1,99 @@
+"""Fixtures shared by the unit tests: a real SQLite registry loaded with the demo
+data, the demo SIRENE extract, and helpers that build the `Tracker` and
+`CollectingDispatcher` the actions receive from Rasa."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import services
+from actions.context import PROCEDURE_SLOTS
+from actions.identity import TOKEN_METADATA_KEY, issue_assertion
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_REGISTRY = ROOT / "demo" / "registry.yml"
+DEMO_SIRENE = ROOT / "demo" / "sirene.csv"
+SECRET = "test-secret-0123456789-abcdefghijklmnop"
+
+# Demo SIRETs, named for the branch of the guide they exercise.
+MAIRIE = "21930001900011"  # public, inactive, open in SIRENE: activation
+ECOLE = "21930001900128"  # public, active, closed in SIRENE: inactivation case 1
+SYNDICAT = "25930045700019"  # public, active, open in SIRENE: inactivation case 2
+COMMUNAUTE = "20005478100014"  # public, active: a valid successor
+MEDIATHEQUE = "21930001900235"  # public, inactive, closed in SIRENE: activation refused
+CCAS = "26930012500011"  # public, already active
+REGIE_TRANSPORTS = "25930078800017"  # public, already inactive
+BOULANGERIE = "44230612200015"  # private
+OFFICE_TOURISME = "21930001900342"  # public, active, successor = SYNDICAT (cycle)
+REGIE_EAUX = "25930099400011"  # public, inactive, unknown to SIRENE
+CRECHE = "21930001900458"  # public, active, paul.martin is secondary manager
+UNKNOWN = "21930002700014"  # valid SIRET, not in the registry
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLAUDIA_DB_URL", f"sqlite:///{tmp_path / 'claudia.db'}")
+    monkeypatch.setenv("CLAUDIA_JWT_SECRET", SECRET)
+    monkeypatch.setenv("SIRENE_SOURCE", str(DEMO_SIRENE))
+    monkeypatch.delenv("CLAUDIA_JWT_AUDIENCE", raising=False)
+    services.reset()
+    yield tmp_path
+    services.reset()
+
+
+@pytest.fixture
+def registry(env):
+    reg = services.registry()
+    reg.replace_all(yaml.safe_load(DEMO_REGISTRY.read_text(encoding="utf-8")))
+    return reg
+
+
+@pytest.fixture
+def domain() -> Dict[str, Any]:
+    return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def dispatcher() -> CollectingDispatcher:
+    return CollectingDispatcher()
+
+
+def assertion_metadata(login: Optional[str], sender: str, secret: str = SECRET, ttl: int = 600) -> dict:
+    if not login:
+        return {}
+    return {TOKEN_METADATA_KEY: issue_assertion(login, sender, int(time.time()) + ttl, secret)}
+
+
+def make_tracker(
+    slots: Optional[Dict[str, Any]] = None,
+    intent: Optional[str] = None,
+    text: str = "",
+    login: Optional[str] = "marie.dupont",
+    sender: str = "conversation-test",
+    entities: Optional[List[dict]] = None,
+    active_loop: Optional[str] = "formulaire_statut",
+    metadata: Optional[dict] = None,
+) -> Tracker:
+    """A tracker as Rasa sends it: the latest message carries the channel's assertion."""
+    values = {name: None for name in PROCEDURE_SLOTS}
+    values.update(slots or {})
+    latest = {
+        "intent": {"name": intent, "confidence": 1.0} if intent else {},
+        "entities": entities or [],
+        "text": text,
+        "metadata": assertion_metadata(login, sender) if metadata is None else metadata,
+    }
+    return Tracker(
+        sender, values, latest, [], False, None,
+        {"name": active_loop} if active_loop else {}, "action_listen",
+    )
+
+
+def texts(dispatcher: CollectingDispatcher) -> str:
+    return "\n".join(m.get("text") or "" for m in dispatcher.messages)
