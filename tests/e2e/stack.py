@@ -1,0 +1,162 @@
+"""The real servers, started on loopback for end-to-end tests.
+
+`Stack` runs the action server and the Rasa server (the trained model, the
+connected channel, a SQL tracker store) as separate processes, exactly as
+`make run` does, with a fresh SQLite registry loaded with the demo data and
+a loopback INSEE API serving the demo SIRENE extract.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import requests
+
+from actions.identity import issue_token
+from scripts.endpoints import write_endpoints
+from tests.fake_insee import FakeInsee
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "models" / "claudia.tar.gz"
+SECRET = "e2e-secret-0123456789-abcdefghijklmnopqrstuv"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def insee_from_demo_extract(api_key: str) -> FakeInsee:
+    insee = FakeInsee(api_key=api_key)
+    with (ROOT / "demo" / "sirene.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            insee.add(row["siret"], row["etatAdministratifEtablissement"],
+                      row["denominationUsuelleEtablissement"] or row["enseigne1Etablissement"],
+                      numero=row["numeroVoieEtablissement"], type_voie=row["typeVoieEtablissement"],
+                      voie=row["libelleVoieEtablissement"], code_postal=row["codePostalEtablissement"],
+                      commune=row["libelleCommuneEtablissement"])
+    return insee.start()
+
+
+@dataclass
+class Stack:
+    workdir: Path
+    env: Dict[str, str] = field(default_factory=dict)
+    processes: List[subprocess.Popen] = field(default_factory=list)
+    insee: Optional[FakeInsee] = None
+    rasa_port: int = 0
+    actions_port: int = 0
+
+    @property
+    def webhook(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}/webhooks/connected/webhook"
+
+    def start(self) -> "Stack":
+        if not MODEL.exists():
+            raise RuntimeError("Aucun modèle entraîné : lancez d'abord `make train`.")
+        self.insee = insee_from_demo_extract("e2e-key")
+        self.rasa_port, self.actions_port = free_port(), free_port()
+        self.env = dict(
+            os.environ,
+            PYTHONPATH=str(ROOT),
+            TF_CPP_MIN_LOG_LEVEL="2",
+            CLAUDIA_DB_URL=f"sqlite:///{self.workdir / 'claudia.db'}",
+            CLAUDIA_JWT_SECRET=SECRET,
+            SIRENE_SOURCE="api",
+            SIRENE_API_URL=self.insee.url,
+            INSEE_API_KEY="e2e-key",
+            SIRENE_CACHE_TTL="0",
+            SIRENE_TIMEOUT="2",
+            SANIC_HOST="127.0.0.1",
+        )
+        self.env.pop("CLAUDIA_JWT_AUDIENCE", None)
+        subprocess.run([sys.executable, "-m", "actions.admin", "load", str(ROOT / "demo" / "registry.yml")],
+                       cwd=ROOT, env=self.env, check=True, capture_output=True)
+        endpoints = write_endpoints(self.workdir / "endpoints.yml",
+                                    f"http://127.0.0.1:{self.actions_port}/webhook",
+                                    f"sqlite:///{self.workdir / 'tracker.db'}")
+        self._spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
+                                "--port", str(self.actions_port)])
+        self._spawn("rasa", [str(Path(sys.executable).parent / "rasa"), "run", "--model", str(MODEL),
+                             "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
+                             "--interface", "127.0.0.1", "--port", str(self.rasa_port)])
+        self._wait_until_ready()
+        return self
+
+    def _spawn(self, name: str, command: List[str]) -> None:
+        log = open(self.workdir / f"{name}.log", "w")
+        self.processes.append(subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log,
+                                               stderr=subprocess.STDOUT))
+
+    def _wait_until_ready(self, timeout: float = 240) -> None:
+        deadline = time.monotonic() + timeout
+        urls = [f"http://127.0.0.1:{self.actions_port}/health",
+                f"http://127.0.0.1:{self.rasa_port}/webhooks/connected/"]
+        while time.monotonic() < deadline:
+            for process in self.processes:
+                if process.poll() is not None:
+                    raise RuntimeError(f"a server stopped at start-up; see {self.workdir}/*.log")
+            try:
+                if all(requests.get(url, timeout=2).status_code == 200 for url in urls):
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"servers not ready after {timeout}s; see {self.workdir}/*.log")
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if self.insee:
+            self.insee.stop()
+
+    def token(self, login: str, ttl: int = 900) -> str:
+        return issue_token(login, SECRET, ttl)
+
+
+class Chat:
+    """One conversation through `POST /webhooks/connected/webhook`."""
+
+    def __init__(self, stack: Stack, sender: str, login: Optional[str] = None,
+                 token: Optional[str] = None):
+        self.stack, self.sender = stack, sender
+        self.token = token if token is not None else (stack.token(login) if login else None)
+        self.status = 0
+        self.replies: List[dict] = []
+
+    def say(self, text: str, **extra) -> List[dict]:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        body = {"sender": self.sender, "message": text, **extra}
+        response = requests.post(self.stack.webhook, json=body, headers=headers, timeout=60)
+        self.status = response.status_code
+        self.replies = response.json()
+        return self.replies
+
+    @property
+    def text(self) -> str:
+        return "\n".join(reply.get("text") or "" for reply in self.replies)
+
+    @property
+    def payloads(self) -> List[str]:
+        return [b["payload"] for reply in self.replies for b in reply.get("buttons") or []]
+
+    def click(self, title_start: str) -> List[dict]:
+        """Sends the payload of the offered button whose title starts with `title_start`."""
+        for reply in self.replies:
+            for button in reply.get("buttons") or []:
+                if button["title"].startswith(title_start):
+                    return self.say(button["payload"])
+        raise AssertionError(f"no button {title_start!r} in {self.replies}")
