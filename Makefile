@@ -7,6 +7,7 @@ MODEL := models/claudia.tar.gz
 RASA_DATA := config.yml domain.yml $(wildcard data/*/*.yml)
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
+export RASA_TELEMETRY_ENABLED ?= false
 
 .PHONY: setup train run demo-data demo-reset validate test test-unit test-stories test-e2e clean
 

@@ -68,6 +68,7 @@ class Stack:
             os.environ,
             PYTHONPATH=str(ROOT),
             TF_CPP_MIN_LOG_LEVEL="2",
+            RASA_TELEMETRY_ENABLED="false",
             CLAUDIA_DB_URL=f"sqlite:///{self.workdir / 'claudia.db'}",
             CLAUDIA_JWT_SECRET=SECRET,
             SIRENE_SOURCE="api",
