@@ -23,9 +23,11 @@ $(MODEL): $(VENV)/.claudia-installed $(RASA_DATA)
 
 demo-data: setup
 	$(PY) -m actions.admin load --if-empty demo/registry.yml
+	$(PY) -m actions.admin operators --if-empty demo/operators.yml
 
 demo-reset: setup
 	$(PY) -m actions.admin load demo/registry.yml
+	$(PY) -m actions.admin operators demo/operators.yml
 
 ## Sets up, trains if needed, loads the demo registry on first run, starts everything.
 run: setup train demo-data

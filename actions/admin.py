@@ -5,6 +5,8 @@
   show SIRET        one structure as JSON
   journal           the audit journal, one JSON object per line
   token LOGIN       a short-lived portal token for LOGIN (demo and tests only)
+  feedback          the evaluations, one JSON object per line
+  operators FILE.yml  create or update console accounts (operators, reviewers)
 """
 from __future__ import annotations
 
@@ -57,6 +59,32 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _feedback(args: argparse.Namespace) -> int:
+    for entry in services.feedback().all():
+        print(json.dumps(entry, ensure_ascii=False))
+    return 0
+
+
+def _operators(args: argparse.Namespace) -> int:
+    from console.accounts import Accounts  # the console is optional for the assistant itself
+
+    accounts = Accounts(services.handoffs().db)
+    if args.if_empty and accounts.count():
+        print(json.dumps({"skipped": "des comptes existent déjà"}, ensure_ascii=False))
+        return 0
+    with open(args.file, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle) or {}
+    try:
+        for item in data.get("operators") or []:
+            accounts.upsert(str(item["login"]), str(item.get("name") or item["login"]),
+                            str(item["password"]), str(item.get("role") or "operateur"))
+    except (KeyError, ValueError) as exc:
+        print(f"Fichier refusé : {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps({"operators": len(data.get("operators") or [])}))
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m actions.admin", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -76,6 +104,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     token.add_argument("login")
     token.add_argument("--ttl", type=int, default=3600, help="durée de validité en secondes")
     token.set_defaults(run=_token)
+    feedback = commands.add_parser("feedback", help="affiche les évaluations (JSON lines)")
+    feedback.set_defaults(run=_feedback)
+    operators = commands.add_parser("operators", help="crée ou met à jour des comptes de la console")
+    operators.add_argument("file")
+    operators.add_argument("--if-empty", action="store_true", help="seulement s'il n'y a aucun compte")
+    operators.set_defaults(run=_operators)
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -35,6 +35,9 @@ class Settings:
     sirene_cache_ttl: float
     # Longest user message accepted by the connected channel (characters).
     max_message_length: int
+    # Live chat opening hours (see actions/opening_hours.py) and their time zone.
+    livechat_hours: str
+    timezone: str
 
 
 def _default_db_url() -> str:
@@ -57,4 +60,6 @@ def load_settings() -> Settings:
         sirene_max_retry_wait=float(env.get("SIRENE_MAX_RETRY_WAIT", "4")),
         sirene_cache_ttl=float(env.get("SIRENE_CACHE_TTL", "60")),
         max_message_length=int(env.get("CLAUDIA_MAX_MESSAGE_LENGTH", "1000")),
+        livechat_hours=env.get("CLAUDIA_LIVECHAT_HOURS", "mon-fri 08:30-18:30"),
+        timezone=env.get("CLAUDIA_TIMEZONE", "Europe/Paris"),
     )

@@ -292,3 +292,51 @@ PREREQUIS_INACTIVATION = (
     "aussi gestionnaire de niveau structure.\n"
     "Pour vous rattacher à une structure publique : " + DOC_RATTACHEMENT
 )
+
+
+# -- evaluation (guide §3) -------------------------------------------------------
+EVALUATION_QUESTION = "Cette réponse vous a-t-elle aidé ?"
+EVALUATION_BUTTONS = [
+    {"title": "👍 Satisfait", "payload": "/evaluer_positif"},
+    {"title": "👎 Pas satisfait", "payload": "/evaluer_negatif"},
+]
+MERCI_AVIS_POSITIF = "Merci pour votre retour ! Puis-je vous aider pour autre chose ?"
+QUESTION_MOTIF = "Pouvez-vous nous décrire ce qui ne va pas ?"
+MOTIF_NON_COMPRIS = "Merci de choisir l'un des motifs proposés."
+QUESTION_COMMENTAIRE = (
+    "Saisissez votre commentaire, puis cliquez sur « Envoyer ». "
+    "Vous pouvez aussi annuler : votre avis sera enregistré sans commentaire."
+)
+COMMENTAIRE_VIDE = "Votre commentaire est vide : écrivez-le en quelques mots, ou cliquez sur « Annuler »."
+AVIS_ENVOYE = "Merci, votre avis et votre commentaire ont bien été envoyés."
+AVIS_SANS_COMMENTAIRE = "C'est noté : votre avis a été enregistré, sans commentaire."
+APRES_AVIS_BUTTONS = [
+    {"title": "Contacter un agent", "payload": "/demander_agent"},
+    {"title": "Continuer notre conversation", "payload": "/continuer_conversation"},
+]
+CONTINUER = "Je vous écoute : quelle est votre question ?"
+MENU_BUTTONS = [{"title": "Je veux activer/inactiver ma structure", "payload": "/demander_changement_statut"}]
+
+
+def comment_to_send(comment: str) -> str:
+    return f"Votre commentaire : « {comment} »"
+
+
+# -- live chat ---------------------------------------------------------------------------
+AGENT_VA_REJOINDRE = (
+    "Je transmets votre demande : un conseiller du support Chorus Pro va vous rejoindre dans "
+    "cette conversation. Vos messages lui seront transmis ; merci de patienter."
+)
+AGENT_DEJA_DEMANDE = "Votre demande est déjà transmise : un conseiller va vous rejoindre."
+CHAT_FERME = (
+    "Le chat avec un conseiller est fermé pour le moment (il est ouvert du lundi au vendredi, "
+    "de 8 h 30 à 18 h 30). Vous pouvez laisser un message : un conseiller le lira dès la réouverture."
+)
+CHAT_FERME_BUTTONS = [
+    {"title": "Laisser un message", "payload": "/laisser_message"},
+    {"title": "Continuer notre conversation", "payload": "/continuer_conversation"},
+]
+QUESTION_MESSAGE = "Écrivez votre message pour le support Chorus Pro, puis validez."
+MESSAGE_LAISSE = "Votre message a bien été enregistré : un conseiller le traitera dès la réouverture du chat."
+MESSAGE_ANNULE = "D'accord, aucun message n'a été laissé."
+FIN_CONSEILLER = "Le conseiller a terminé la discussion. ClaudIA reprend la conversation."

@@ -107,3 +107,87 @@ class Conversation(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
     # JSON list of the button payloads last offered, the only ones a user may send.
     offered_payloads = Column(Text, nullable=False, default="[]")
+
+
+class Feedback(Base):
+    """A thumbs up / down given after a procedure, with the reason and comment if any."""
+
+    __tablename__ = "feedback"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    login = Column(String(128), nullable=True)
+    procedure = Column(String(16), nullable=True)  # activer | inactiver
+    siret = Column(String(14), nullable=True)
+    outcome = Column(String(64), nullable=True)  # how the procedure ended
+    vote = Column(String(8), nullable=False)  # positif | negatif
+    reason = Column(String(32), nullable=True)
+    comment = Column(Text, nullable=True)
+    comment_cancelled = Column(Integer, nullable=False, default=0)
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "at": self.at.isoformat() + "Z",
+            "conversation_id": self.conversation_id,
+            "login": self.login,
+            "procedure": self.procedure,
+            "siret": self.siret,
+            "outcome": self.outcome,
+            "vote": self.vote,
+            "reason": self.reason,
+            "comment": self.comment,
+            "comment_cancelled": bool(self.comment_cancelled),
+        }
+
+
+class Handoff(Base):
+    """A request to talk to a person: queued, taken by an operator, closed; or a message left."""
+
+    __tablename__ = "handoffs"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    login = Column(String(128), nullable=True)
+    status = Column(String(16), nullable=False, index=True)  # attente | en_cours | close | message
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    taken_at = Column(DateTime, nullable=True)
+    closed_at = Column(DateTime, nullable=True)
+    operator = Column(String(128), nullable=True)
+    context = Column(Text, nullable=False, default="{}")  # JSON: procedure, structure, step, evaluation
+    message = Column(Text, nullable=True)  # the message left outside opening hours
+
+
+class Outbox(Base):
+    """Messages for a user's chat that did not come as an answer: operator's, or after a handoff."""
+
+    __tablename__ = "outbox"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    author = Column(String(16), nullable=False)  # operateur | assistant
+    operator_name = Column(String(255), nullable=True)
+    text = Column(Text, nullable=False)
+    buttons = Column(Text, nullable=False, default="[]")
+
+
+class Operator(Base):
+    """A support operator or a conversation reviewer, who signs in to the console."""
+
+    __tablename__ = "operators"
+
+    login = Column(String(128), primary_key=True)
+    name = Column(String(255), nullable=False)
+    password_hash = Column(String(255), nullable=False)
+    role = Column(String(16), nullable=False, default="operateur")  # operateur | relecteur
+
+
+class ConsoleSession(Base):
+    __tablename__ = "console_sessions"
+
+    token_hash = Column(String(64), primary_key=True)
+    login = Column(String(128), ForeignKey("operators.login", ondelete="CASCADE"), nullable=False)
+    csrf_token = Column(String(64), nullable=False)
+    expires_at = Column(DateTime, nullable=False)

@@ -5,13 +5,13 @@ import logging
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop
+from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import messages, services
 from actions.context import current_login, reset_procedure
-from actions.registry import ABANDONED, ACTIVATE, REFUSED, Attempt, Refusal
+from actions.registry import ABANDONED, ACTIVATE, DONE, REFUSED, Attempt, Refusal
 from actions.sirene import SireneUnavailable
 
 logger = logging.getLogger(__name__)
@@ -63,22 +63,24 @@ class TerminerProcedure(Action):
             outcome = ABANDONED if ending in USER_ENDINGS else REFUSED
             services.registry().record(attempt, outcome, ending)
         elif not _all_steps_confirmed(tracker):
-            services.registry().record(attempt, REFUSED, "etapes_incompletes")
-            dispatcher.utter_message(text=messages.refusal("etapes_incompletes"))
+            ending = "etapes_incompletes"
+            services.registry().record(attempt, REFUSED, ending)
+            dispatcher.utter_message(text=messages.refusal(ending))
         else:
-            self._carry_out(dispatcher, tracker, attempt)
-        dispatcher.utter_message(text=messages.AUTRE_CHOSE)
-        return reset_procedure()
+            ending = self._carry_out(dispatcher, tracker, attempt)
+        offer_evaluation(dispatcher)
+        return reset_procedure() + [SlotSet("derniere_procedure", _summary(tracker, ending))]
 
     @staticmethod
-    def _carry_out(dispatcher: CollectingDispatcher, tracker: Tracker, attempt: Attempt) -> None:
+    def _carry_out(dispatcher: CollectingDispatcher, tracker: Tracker, attempt: Attempt) -> str:
+        """Writes, and returns how it ended: DONE or the refusal's reason."""
         registry = services.registry()
         try:
             etablissement = services.sirene().lookup(attempt.siret)
         except SireneUnavailable as exc:
             registry.record(attempt, REFUSED, "sirene_indisponible", str(exc))
             dispatcher.utter_message(text=messages.refusal("sirene_indisponible"))
-            return
+            return "sirene_indisponible"
         try:
             structure = registry.apply(attempt, etablissement)
         except Refusal as refusal:
@@ -87,9 +89,26 @@ class TerminerProcedure(Action):
                     refusal.reason, refusal.details.get("siret"), refusal.details.get("name")
                 )
             )
-            return
+            return refusal.reason
         successor = tracker.get_slot("fiche_successeur") if structure.get("successor_siret") else None
         dispatcher.utter_message(text=messages.done(attempt.operation, structure, successor))
+        return DONE
+
+
+def offer_evaluation(dispatcher: CollectingDispatcher) -> None:
+    """After every procedure, done or not, the guide's thumbs up / down."""
+    dispatcher.utter_message(text=messages.EVALUATION_QUESTION, buttons=messages.EVALUATION_BUTTONS)
+
+
+def _summary(tracker: Tracker, outcome: str) -> dict:
+    """What the evaluation and a handoff will say the last procedure was."""
+    fiche = tracker.get_slot("fiche_structure") or {}
+    return {
+        "operation": tracker.get_slot("action_statut"),
+        "siret": tracker.get_slot("siret"),
+        "name": fiche.get("name"),
+        "outcome": outcome,
+    }
 
 
 class AnnulerProcedure(Action):
@@ -107,9 +126,10 @@ class AnnulerProcedure(Action):
                 _attempt(tracker, current_login(tracker)), ABANDONED, "annulee_par_utilisateur"
             )
         dispatcher.utter_message(text=messages.ANNULATION)
-        dispatcher.utter_message(text=messages.AUTRE_CHOSE)
+        offer_evaluation(dispatcher)
         events: List[Dict[Text, Any]] = [ActiveLoop(None)]
-        return events + reset_procedure()
+        summary = _summary(tracker, "annulee_par_utilisateur")
+        return events + reset_procedure() + [SlotSet("derniere_procedure", summary)]
 
 
 class RecommencerProcedure(Action):

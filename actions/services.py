@@ -7,6 +7,9 @@ from typing import Optional
 from actions.config import Settings, load_settings
 from actions.conversations import Conversations
 from actions.db import get_database
+from actions.feedback import FeedbackStore
+from actions.handoff import HandoffQueue
+from actions.opening_hours import OpeningHours
 from actions.registry import Registry
 from actions.sirene import SireneSource, build_sirene
 
@@ -29,6 +32,19 @@ def registry() -> Registry:
 
 def conversations() -> Conversations:
     return Conversations(get_database(settings().db_url))
+
+
+def feedback() -> FeedbackStore:
+    return FeedbackStore(get_database(settings().db_url))
+
+
+def handoffs() -> HandoffQueue:
+    return HandoffQueue(get_database(settings().db_url))
+
+
+def opening_hours() -> OpeningHours:
+    current = settings()
+    return OpeningHours(current.livechat_hours, current.timezone)
 
 
 def sirene() -> SireneSource:

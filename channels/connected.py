@@ -71,7 +71,34 @@ class ConnectedInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             return await self._receive(request, on_new_message)
 
+        @webhook.route("/messages", methods=["GET"])
+        async def pending(request: Request) -> HTTPResponse:
+            return await self._pending(request)
+
         return webhook
+
+    async def _pending(self, request: Request) -> HTTPResponse:
+        """Messages that did not come as an answer (an operator's, the assistant's after a
+        live chat), newer than `after`, for the owner of the conversation only."""
+        sender_id = request.args.get("sender") or ""
+        try:
+            after = int(request.args.get("after") or 0)
+        except ValueError:
+            after = 0
+        settings = services.settings()
+        identity = verify_token(
+            bearer_token(request.headers.get("Authorization")), settings.jwt_secret, settings.jwt_audience
+        )
+        login = identity.login if identity else None
+        if not sender_id or len(sender_id) > MAX_SENDER_LENGTH or \
+                not await _in_thread(services.conversations().claim, sender_id, login):
+            return _bot_reply(sender_id, messages.CONVERSATION_D_UN_AUTRE, status=403)
+        queue = services.handoffs()
+        handoff = await _in_thread(queue.open_for, sender_id)
+        return response.json({
+            "messages": await _in_thread(queue.outbox_after, sender_id, after),
+            "live_chat": {"status": handoff["status"], "operator": handoff["operator"]} if handoff else None,
+        })
 
     async def _receive(
         self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Starts the action server and the Rasa server with the current model and
-# configuration; stops both on Ctrl-C. Used by `make run`.
+# Starts the action server, the Rasa server and the operators' console with the
+# current model and configuration; stops them all on Ctrl-C. Used by `make run`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
@@ -10,13 +10,20 @@ HOST="${CLAUDIA_HOST:-127.0.0.1}"
 PORT="${CLAUDIA_PORT:-5005}"
 ACTIONS_PORT="${ACTIONS_PORT:-5055}"
 export ACTIONS_URL="${ACTIONS_URL:-http://127.0.0.1:${ACTIONS_PORT}/webhook}"
+# Rasa's HTTP API is only for the console: token-protected, a fresh token per start if none is given.
+export CLAUDIA_RASA_API_TOKEN="${CLAUDIA_RASA_API_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')}"
+export CLAUDIA_RASA_URL="${CLAUDIA_RASA_URL:-http://127.0.0.1:${PORT}}"
 mkdir -p var
 .venv/bin/python -m scripts.endpoints var/endpoints.yml
 
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT INT TERM
 SANIC_HOST="${ACTIONS_HOST:-127.0.0.1}" .venv/bin/python -m rasa_sdk --actions actions --port "$ACTIONS_PORT" &
-actions_pid=$!
-trap 'kill $actions_pid 2>/dev/null || true' EXIT INT TERM
+pids+=($!)
+.venv/bin/python -m console &
+pids+=($!)
 
-echo "ClaudIA démarre : http://${HOST}:${PORT}/webhooks/connected/webhook"
+echo "ClaudIA : http://${HOST}:${PORT}/webhooks/connected/webhook"
 .venv/bin/rasa run --model models/claudia.tar.gz --endpoints var/endpoints.yml \
-  --credentials credentials.yml --interface "$HOST" --port "$PORT"
+  --credentials credentials.yml --interface "$HOST" --port "$PORT" \
+  --enable-api --auth-token "$CLAUDIA_RASA_API_TOKEN"

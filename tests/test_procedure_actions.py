@@ -92,7 +92,7 @@ def test_early_ending_is_journaled(registry, dispatcher, domain):
     run(TerminerProcedure(), make_tracker(slots, active_loop=None, login="luc.bernard"), dispatcher, domain)
     (entry,) = registry.journal()
     assert (entry["login"], entry["outcome"], entry["reason"]) == ("luc.bernard", "refusee", "droits_insuffisants")
-    assert texts(dispatcher) == messages.AUTRE_CHOSE
+    assert texts(dispatcher) == messages.EVALUATION_QUESTION
 
 
 def test_user_ending_is_journaled_as_abandoned(registry, dispatcher, domain):

@@ -26,6 +26,7 @@ from tests.fake_insee import FakeInsee
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "claudia.tar.gz"
 SECRET = "e2e-secret-0123456789-abcdefghijklmnopqrstuv"
+API_TOKEN = "e2e-rasa-api-token-0123456789"
 
 
 def free_port() -> int:
@@ -54,6 +55,11 @@ class Stack:
     insee: Optional[FakeInsee] = None
     rasa_port: int = 0
     actions_port: int = 0
+    console_port: int = 0
+
+    @property
+    def console(self) -> str:
+        return f"http://127.0.0.1:{self.console_port}/console"
 
     @property
     def webhook(self) -> str:
@@ -63,7 +69,7 @@ class Stack:
         if not MODEL.exists():
             raise RuntimeError("Aucun modèle entraîné : lancez d'abord `make train`.")
         self.insee = insee_from_demo_extract("e2e-key")
-        self.rasa_port, self.actions_port = free_port(), free_port()
+        self.rasa_port, self.actions_port, self.console_port = free_port(), free_port(), free_port()
         self.env = dict(
             os.environ,
             PYTHONPATH=str(ROOT),
@@ -77,10 +83,16 @@ class Stack:
             SIRENE_CACHE_TTL="0",
             SIRENE_TIMEOUT="2",
             SANIC_HOST="127.0.0.1",
+            CLAUDIA_LIVECHAT_HOURS="always",
+            CLAUDIA_RASA_API_TOKEN=API_TOKEN,
+            CLAUDIA_RASA_URL=f"http://127.0.0.1:{self.rasa_port}",
+            CONSOLE_PORT=str(self.console_port),
         )
         self.env.pop("CLAUDIA_JWT_AUDIENCE", None)
-        subprocess.run([sys.executable, "-m", "actions.admin", "load", str(ROOT / "demo" / "registry.yml")],
-                       cwd=ROOT, env=self.env, check=True, capture_output=True)
+        for command in (["load", str(ROOT / "demo" / "registry.yml")],
+                        ["operators", str(ROOT / "demo" / "operators.yml")]):
+            subprocess.run([sys.executable, "-m", "actions.admin", *command],
+                           cwd=ROOT, env=self.env, check=True, capture_output=True)
         endpoints = write_endpoints(self.workdir / "endpoints.yml",
                                     f"http://127.0.0.1:{self.actions_port}/webhook",
                                     f"sqlite:///{self.workdir / 'tracker.db'}")
@@ -88,7 +100,9 @@ class Stack:
                                 "--port", str(self.actions_port)])
         self._spawn("rasa", [str(Path(sys.executable).parent / "rasa"), "run", "--model", str(MODEL),
                              "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
-                             "--interface", "127.0.0.1", "--port", str(self.rasa_port)])
+                             "--interface", "127.0.0.1", "--port", str(self.rasa_port),
+                             "--enable-api", "--auth-token", API_TOKEN])
+        self._spawn("console", [sys.executable, "-m", "console"])
         self._wait_until_ready()
         return self
 
@@ -100,7 +114,8 @@ class Stack:
     def _wait_until_ready(self, timeout: float = 240) -> None:
         deadline = time.monotonic() + timeout
         urls = [f"http://127.0.0.1:{self.actions_port}/health",
-                f"http://127.0.0.1:{self.rasa_port}/webhooks/connected/"]
+                f"http://127.0.0.1:{self.rasa_port}/webhooks/connected/",
+                f"http://127.0.0.1:{self.console_port}/console/login"]
         while time.monotonic() < deadline:
             for process in self.processes:
                 if process.poll() is not None:
@@ -126,6 +141,33 @@ class Stack:
 
     def token(self, login: str, ttl: int = 900) -> str:
         return issue_token(login, SECRET, ttl)
+
+
+class Operator:
+    """An operator using the console through HTTP, as the console's page does."""
+
+    def __init__(self, stack: Stack, login: str, password: str = "conseil-demo-2026"):
+        self.stack = stack
+        self.http = requests.Session()
+        self.http.get(f"{stack.console}/login", timeout=10)
+        csrf = self.http.cookies.get("claudia_login_csrf")
+        response = self.http.post(f"{stack.console}/login", timeout=10, allow_redirects=False,
+                                  data={"login": login, "password": password, "csrf": csrf})
+        self.signed_in = response.status_code == 302 and "claudia_console" in self.http.cookies
+        self.csrf = ""
+        if self.signed_in:
+            page = self.http.get(f"{stack.console}/", timeout=10).text
+            self.csrf = page.split('<meta name="csrf" content="', 1)[1].split('"', 1)[0]
+
+    def chats(self) -> List[dict]:
+        return self.http.get(f"{self.stack.console}/api/chats", timeout=10).json()["chats"]
+
+    def chat(self, handoff_id: int) -> dict:
+        return self.http.get(f"{self.stack.console}/api/chats/{handoff_id}", timeout=10).json()
+
+    def post(self, handoff_id: int, action: str, body: Optional[dict] = None) -> requests.Response:
+        return self.http.post(f"{self.stack.console}/api/chats/{handoff_id}/{action}", json=body or {},
+                              headers={"X-CSRF-Token": self.csrf}, timeout=30)
 
 
 class Chat:
@@ -154,10 +196,21 @@ class Chat:
     def payloads(self) -> List[str]:
         return [b["payload"] for reply in self.replies for b in reply.get("buttons") or []]
 
+    def pending(self, after: int = 0) -> dict:
+        """Messages pushed to this chat (operator, assistant after a live chat)."""
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        response = requests.get(self.stack.webhook.rsplit("/", 1)[0] + "/messages",
+                                params={"sender": self.sender, "after": after}, headers=headers, timeout=30)
+        self.status = response.status_code
+        return response.json()
+
     def click(self, title_start: str) -> List[dict]:
         """Sends the payload of the offered button whose title starts with `title_start`."""
-        for reply in self.replies:
+        return self.click_from(self.replies, title_start)
+
+    def click_from(self, replies: List[dict], title_start: str) -> List[dict]:
+        for reply in replies:
             for button in reply.get("buttons") or []:
                 if button["title"].startswith(title_start):
                     return self.say(button["payload"])
-        raise AssertionError(f"no button {title_start!r} in {self.replies}")
+        raise AssertionError(f"no button {title_start!r} in {replies}")

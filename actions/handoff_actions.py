@@ -1,0 +1,102 @@
+"""Asking for a person: the live chat with a support operator, or a message left."""
+from __future__ import annotations
+
+from typing import Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import messages, services
+from actions.context import current_login, latest_intent, latest_text
+
+
+def handoff_context(tracker: Tracker) -> dict:
+    """What the operator needs to know: the procedure, the structure, where it stopped."""
+    feedback = [f for f in services.feedback().all() if f["conversation_id"] == tracker.sender_id]
+    fiche = tracker.get_slot("fiche_structure") or {}
+    return {
+        "procedure_en_cours": tracker.get_slot("action_statut"),
+        "siret": tracker.get_slot("siret"),
+        "structure": fiche.get("name"),
+        "etape": tracker.get_slot("requested_slot") or tracker.active_loop_name,
+        "derniere_procedure": tracker.get_slot("derniere_procedure"),
+        "evaluation": feedback[-1] if feedback else None,
+    }
+
+
+class DemanderAgent(Action):
+    """'Contacter un agent' or 'je veux parler à un conseiller', at any moment."""
+
+    def name(self) -> Text:
+        return "action_demander_agent"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):
+        queue = services.handoffs()
+        if not services.opening_hours().is_open():
+            dispatcher.utter_message(text=messages.CHAT_FERME, buttons=messages.CHAT_FERME_BUTTONS)
+            return [ActiveLoop(None)]
+        if queue.open_for(tracker.sender_id):
+            dispatcher.utter_message(text=messages.AGENT_DEJA_DEMANDE)
+        else:
+            queue.request(tracker.sender_id, current_login(tracker), handoff_context(tracker))
+            dispatcher.utter_message(text=messages.AGENT_VA_REJOINDRE)
+        # The assistant stays silent until the operator closes the chat; the user's
+        # messages keep being recorded in the tracker.
+        return [ActiveLoop(None), ConversationPaused()]
+
+
+class ValidateFormulaireMessage(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_formulaire_message"
+
+    def extract_message_conseiller(self, dispatcher, tracker, domain):
+        if tracker.get_slot("requested_slot") != "message_conseiller":
+            return {}
+        if latest_intent(tracker) == "annuler" or latest_text(tracker) == "/annuler":
+            return {"message_conseiller": ""}  # empty: the user chose not to leave one
+        text = latest_text(tracker).strip()
+        if not text or text.startswith("/"):
+            return {"message_conseiller": None}
+        return {"message_conseiller": text[:2000]}
+
+    def validate_message_conseiller(self, value, dispatcher, tracker, domain):
+        return {"message_conseiller": value}
+
+
+class AskMessageConseiller(Action):
+    def name(self) -> Text:
+        return "action_ask_message_conseiller"
+
+    async def run(self, dispatcher, tracker, domain):
+        dispatcher.utter_message(text=messages.QUESTION_MESSAGE,
+                                 buttons=[{"title": "Annuler", "payload": "/annuler"}])
+        return []
+
+
+class EnregistrerMessage(Action):
+    def name(self) -> Text:
+        return "action_enregistrer_message"
+
+    async def run(self, dispatcher, tracker, domain):
+        text = tracker.get_slot("message_conseiller")
+        if text:
+            services.handoffs().leave_message(tracker.sender_id, current_login(tracker),
+                                              handoff_context(tracker), text)
+            dispatcher.utter_message(text=messages.MESSAGE_LAISSE, buttons=messages.MENU_BUTTONS)
+        else:
+            dispatcher.utter_message(text=messages.MESSAGE_ANNULE, buttons=messages.MENU_BUTTONS)
+        return [SlotSet("message_conseiller", None)]
+
+
+class FinConseiller(Action):
+    """Run when the operator closes the chat: the assistant is back and asks for an evaluation."""
+
+    def name(self) -> Text:
+        return "action_fin_conseiller"
+
+    async def run(self, dispatcher, tracker, domain):
+        dispatcher.utter_message(text=messages.FIN_CONSEILLER)
+        dispatcher.utter_message(text=messages.EVALUATION_QUESTION, buttons=messages.EVALUATION_BUTTONS)
+        return []

@@ -1,0 +1,38 @@
+"""The few calls the console makes to Rasa's HTTP API (enabled with a token, on loopback)."""
+from __future__ import annotations
+
+from typing import Any, Dict, List
+from urllib.parse import quote
+
+import aiohttp
+
+
+class RasaApi:
+    def __init__(self, base_url: str, token: str, timeout: float = 30.0):
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+
+    def _url(self, conversation_id: str, path: str) -> str:
+        return f"{self.base_url}/conversations/{quote(conversation_id, safe='')}/{path}"
+
+    async def _call(self, method: str, url: str, **kwargs) -> Any:
+        params = {"token": self.token, **kwargs.pop("params", {})}
+        async with aiohttp.ClientSession(timeout=self.timeout) as session:
+            async with session.request(method, url, params=params, **kwargs) as response:
+                response.raise_for_status()
+                return await response.json()
+
+    async def events(self, conversation_id: str) -> List[Dict[str, Any]]:
+        tracker = await self._call("GET", self._url(conversation_id, "tracker"))
+        return tracker.get("events") or []
+
+    async def append(self, conversation_id: str, events: List[Dict[str, Any]]) -> None:
+        await self._call("POST", self._url(conversation_id, "tracker/events"), json=events,
+                         params={"include_events": "NONE"})
+
+    async def execute(self, conversation_id: str, action: str) -> List[Dict[str, Any]]:
+        """Runs an action in the conversation; returns the messages it produced."""
+        result = await self._call("POST", self._url(conversation_id, "execute"), json={"name": action},
+                                  params={"include_events": "NONE"})
+        return result.get("messages") or []
