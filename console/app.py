@@ -25,6 +25,9 @@ from console.rasa_api import RasaApi
 logger = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
+ACCOUNTS = web.AppKey("accounts", Accounts)
+RASA = web.AppKey("rasa", RasaApi)
+SECURE_COOKIES = web.AppKey("secure_cookies", bool)
 SESSION_COOKIE = "claudia_console"
 LOGIN_CSRF_COOKIE = "claudia_login_csrf"
 
@@ -70,7 +73,7 @@ def operator_required(handler):
     """Signed-in operator; for POST, also the session's CSRF token (header or form field)."""
 
     async def wrapped(request: web.Request) -> web.StreamResponse:
-        accounts: Accounts = request.app["accounts"]
+        accounts: Accounts = request.app[ACCOUNTS]
         user = accounts.user_for(request.cookies.get(SESSION_COOKIE))
         is_api = request.path.startswith("/console/api/")
         if user is None or user.role != OPERATOR_ROLE:
@@ -112,19 +115,19 @@ async def login(request: web.Request) -> web.StreamResponse:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not expected or not secrets.compare_digest(str(form.get("csrf", "")), expected):
         return await login_form(request, "La page a expiré, merci de réessayer.")
-    token = request.app["accounts"].sign_in(str(form.get("login", "")), str(form.get("password", "")))
+    token = request.app[ACCOUNTS].sign_in(str(form.get("login", "")), str(form.get("password", "")))
     if token is None:
         return await login_form(request, "Identifiant ou mot de passe incorrect.")
     response = web.HTTPFound("/console/")
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict", path="/console",
-                        secure=request.app["secure_cookies"])
+                        secure=request.app[SECURE_COOKIES])
     response.del_cookie(LOGIN_CSRF_COOKIE, path="/console")
     raise response
 
 
 @operator_required
 async def logout(request: web.Request) -> web.StreamResponse:
-    request.app["accounts"].sign_out(request.cookies.get(SESSION_COOKIE))
+    request.app[ACCOUNTS].sign_out(request.cookies.get(SESSION_COOKIE))
     response = web.HTTPFound("/console/login")
     response.del_cookie(SESSION_COOKIE, path="/console")
     raise response
@@ -186,7 +189,7 @@ async def api_chat(request: web.Request) -> web.Response:
     handoff = services.handoffs().get(int(request.match_info["handoff_id"]))
     if handoff is None:
         return web.json_response({"erreur": "discussion inconnue"}, status=404)
-    events = await request.app["rasa"].events(handoff["conversation_id"])
+    events = await request.app[RASA].events(handoff["conversation_id"])
     return web.json_response({"handoff": handoff, "transcript": _transcript(events),
                               "me": request["user"].login})
 
@@ -194,7 +197,7 @@ async def api_chat(request: web.Request) -> web.Response:
 async def _say_to_user(app: web.Application, conversation_id: str, text: str, user: ConsoleUser) -> None:
     """Shows an operator's words in the user's chat and keeps them in the transcript."""
     services.handoffs().post(conversation_id, OPERATOR, text, operator_name=user.name)
-    await app["rasa"].append(conversation_id, [
+    await app[RASA].append(conversation_id, [
         {"event": "bot", "text": text, "metadata": {"operateur": user.name, "operateur_login": user.login}}
     ])
 
@@ -240,7 +243,7 @@ async def api_close(request: web.Request) -> web.Response:
     except HandoffError as error:
         return _refuse(error)
     conversation_id = handoff["conversation_id"]
-    rasa: RasaApi = request.app["rasa"]
+    rasa: RasaApi = request.app[RASA]
     await rasa.append(conversation_id, [{"event": "resume"}])
     replies = await rasa.execute(conversation_id, "action_fin_conseiller")
     # The assistant now waits for the user, as after any of its turns.
@@ -268,9 +271,9 @@ async def _to_inbox(request: web.Request) -> web.StreamResponse:
 
 def create_app(rasa_url: str, rasa_token: str, secure_cookies: bool = False) -> web.Application:
     app = web.Application(middlewares=[security], client_max_size=64 * 1024)
-    app["accounts"] = Accounts(services.handoffs().db)
-    app["rasa"] = RasaApi(rasa_url, rasa_token)
-    app["secure_cookies"] = secure_cookies
+    app[ACCOUNTS] = Accounts(services.handoffs().db)
+    app[RASA] = RasaApi(rasa_url, rasa_token)
+    app[SECURE_COOKIES] = secure_cookies
     app.router.add_get("/console/login", login_form)
     app.router.add_post("/console/login", login)
     app.router.add_post("/console/logout", logout)

@@ -36,9 +36,12 @@ def test_confirmed_activation_is_carried_out(registry, dispatcher, domain):
     assert registry.structure(MAIRIE)["status"] == "active"
     assert "est désormais active" in texts(dispatcher)
     assert registry.journal()[0]["outcome"] == "effectuee"
-    # every slot of the procedure is cleared for the next one
-    assert all(e["value"] is None for e in events if e["event"] == "slot")
-    assert {e["name"] for e in events} >= set(ACTIVATION_CONFIRMED)
+    # every slot of the procedure is cleared for the next one; a summary stays for the evaluation
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert all(slots[name] is None for name in ACTIVATION_CONFIRMED)
+    assert slots["derniere_procedure"] == {"operation": "activer", "siret": MAIRIE, "name": "X",
+                                           "outcome": "effectuee"}
+    assert messages.EVALUATION_QUESTION in texts(dispatcher)
 
 
 def test_confirmed_inactivation_with_successor(registry, dispatcher, domain):
