@@ -11,7 +11,6 @@ from actions.identity import token_from_metadata, verify_assertion
 
 # Intents that ask something beside the current step; the form lets rules answer them.
 INTERRUPTIONS = {"demander_definition", "demander_prerequis", "annuler", "recommencer", "demander_agent"}
-START_INTENTS = {"demander_changement_statut", "activer_structure", "inactiver_structure"}
 
 PROCEDURE_SLOTS = [
     "type_structure",

@@ -191,3 +191,15 @@ class ConsoleSession(Base):
     login = Column(String(128), ForeignKey("operators.login", ondelete="CASCADE"), nullable=False)
     csrf_token = Column(String(64), nullable=False)
     expires_at = Column(DateTime, nullable=False)
+
+
+class PortalSession(Base):
+    """A signed-in manager of the portal stand-in, and the conversation of their chat."""
+
+    __tablename__ = "portal_sessions"
+
+    token_hash = Column(String(64), primary_key=True)
+    login = Column(String(128), nullable=False)
+    conversation_id = Column(String(64), nullable=False)
+    csrf_token = Column(String(64), nullable=False)
+    expires_at = Column(DateTime, nullable=False)

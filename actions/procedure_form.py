@@ -23,7 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import messages, services
-from actions.context import INTERRUPTIONS, START_INTENTS, current_login, latest_intent, latest_text
+from actions.context import INTERRUPTIONS, current_login, latest_intent, latest_text
 from actions.registry import ACTIVATE, INACTIVATE, REFUSED, Attempt, Refusal
 from actions.sirene import SireneUnavailable
 from actions.siret import read_siret

@@ -287,5 +287,4 @@ def create_app(rasa_url: str, rasa_token: str, secure_cookies: bool = False) -> 
     app.router.add_post("/console/api/chats/{handoff_id:\\d+}/archive", api_archive)
     app.router.add_static("/console/static", STATIC)
     app.router.add_get("/console", _to_inbox)
-    app.router.add_get("/", _to_inbox)
     return app

@@ -18,7 +18,6 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.core.training_data.story_writer.yaml_story_writer import YAMLStoryWriter
-from rasa.shared.utils.io import read_yaml_file
 from sqlalchemy.engine import make_url
 
 from scripts.endpoints import ROOT

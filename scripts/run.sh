@@ -20,7 +20,7 @@ pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT INT TERM
 SANIC_HOST="${ACTIONS_HOST:-127.0.0.1}" .venv/bin/python -m rasa_sdk --actions actions --port "$ACTIONS_PORT" &
 pids+=($!)
-.venv/bin/python -m console &
+.venv/bin/python -m portal &
 pids+=($!)
 
 echo "ClaudIA : http://${HOST}:${PORT}/webhooks/connected/webhook"

@@ -29,6 +29,17 @@ SECRET = "e2e-secret-0123456789-abcdefghijklmnopqrstuv"
 API_TOKEN = "e2e-rasa-api-token-0123456789"
 
 
+def wait_for(predicate, timeout: float = 10.0):
+    """Polls `predicate` until it returns something true; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -86,7 +97,7 @@ class Stack:
             CLAUDIA_LIVECHAT_HOURS="always",
             CLAUDIA_RASA_API_TOKEN=API_TOKEN,
             CLAUDIA_RASA_URL=f"http://127.0.0.1:{self.rasa_port}",
-            CONSOLE_PORT=str(self.console_port),
+            CLAUDIA_WEB_PORT=str(self.console_port),
         )
         self.env.pop("CLAUDIA_JWT_AUDIENCE", None)
         for command in (["load", str(ROOT / "demo" / "registry.yml")],
@@ -102,7 +113,7 @@ class Stack:
                              "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
                              "--interface", "127.0.0.1", "--port", str(self.rasa_port),
                              "--enable-api", "--auth-token", API_TOKEN])
-        self._spawn("console", [sys.executable, "-m", "console"])
+        self._spawn("web", [sys.executable, "-m", "portal"])
         self._wait_until_ready()
         return self
 

@@ -1,12 +1,11 @@
 """Evaluation and live chat on the real servers: assistant, action server, console."""
 import json
-import time
 import uuid
 
 import requests
 
 from tests.conftest import MAIRIE
-from tests.e2e.stack import Chat, Operator
+from tests.e2e.stack import Chat, Operator, wait_for
 
 
 def chat(stack, login="marie.dupont"):
@@ -23,16 +22,6 @@ def activate_mairie(user):
 def feedback_of(admin, conversation_id):
     rows = [json.loads(line) for line in admin("feedback").splitlines() if line.strip()]
     return [row for row in rows if row["conversation_id"] == conversation_id]
-
-
-def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def test_thumbs_up_after_a_procedure(stack, admin):

@@ -1,0 +1,38 @@
+"""Runs the web front: the portal stand-in at / and the operators' console at /console/.
+
+  python -m portal [--host H] [--port P]
+
+CLAUDIA_RASA_URL: where the Rasa server is (its connected channel and, with
+CLAUDIA_RASA_API_TOKEN, its HTTP API for the console). PORTAL_DEMO_PASSWORD:
+the password of the demo managers. CLAUDIA_SECURE_COOKIES=1 behind HTTPS.
+"""
+import argparse
+import logging
+import os
+
+from aiohttp import web
+
+from console.app import create_app
+from portal.app import add_portal
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default=os.environ.get("CLAUDIA_WEB_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("CLAUDIA_WEB_PORT", "5080")))
+    args = parser.parse_args()
+    token = os.environ.get("CLAUDIA_RASA_API_TOKEN")
+    if not token:
+        raise SystemExit("CLAUDIA_RASA_API_TOKEN est requis pour joindre l'API de Rasa.")
+    logging.basicConfig(level=logging.INFO)
+    rasa_url = os.environ.get("CLAUDIA_RASA_URL", "http://127.0.0.1:5005")
+    secure = os.environ.get("CLAUDIA_SECURE_COOKIES") == "1"
+    app = create_app(rasa_url, token, secure)
+    add_portal(app, rasa_url, os.environ.get("PORTAL_DEMO_PASSWORD", "demo-portail"), secure)
+    print(f"Portail de démonstration : http://{args.host}:{args.port}/", flush=True)
+    print(f"Console des conseillers  : http://{args.host}:{args.port}/console/", flush=True)
+    web.run_app(app, host=args.host, port=args.port, print=None)
+
+
+if __name__ == "__main__":
+    main()
