@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts the action server, the Rasa server and the operators' console with the
+# Starts the action server, the Rasa server and the web front (portal and console) with the
 # current model and configuration; stops them all on Ctrl-C. Used by `make run`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
