@@ -203,3 +203,15 @@ class PortalSession(Base):
     conversation_id = Column(String(64), nullable=False)
     csrf_token = Column(String(64), nullable=False)
     expires_at = Column(DateTime, nullable=False)
+
+
+class ReviewMark(Base):
+    """A maintainer's marks on a conversation: reviewed or not, and free tags."""
+
+    __tablename__ = "review_marks"
+
+    conversation_id = Column(String(255), primary_key=True)
+    reviewed = Column(Integer, nullable=False, default=0)
+    tags = Column(Text, nullable=False, default="[]")  # JSON list of strings
+    updated_by = Column(String(128), nullable=True)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)

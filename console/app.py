@@ -32,7 +32,7 @@ SESSION_COOKIE = "claudia_console"
 LOGIN_CSRF_COOKIE = "claudia_login_csrf"
 
 
-def _page(title: str, body: str, user: Optional[ConsoleUser] = None) -> web.Response:
+def _page(title: str, body: str, user: Optional[ConsoleUser] = None, status: int = 200) -> web.Response:
     header = ""
     if user:
         header = (
@@ -42,6 +42,7 @@ def _page(title: str, body: str, user: Optional[ConsoleUser] = None) -> web.Resp
         )
     csrf = f'<meta name="csrf" content="{html.escape(user.csrf_token)}">' if user else ""
     return web.Response(
+        status=status,
         content_type="text/html",
         charset="utf-8",
         text=f"""<!doctype html>
@@ -69,29 +70,35 @@ async def security(request: web.Request, handler: Callable[[web.Request], Awaita
     return response
 
 
-def operator_required(handler):
-    """Signed-in operator; for POST, also the session's CSRF token (header or form field)."""
+def role_required(role: str):
+    """Signed-in account with `role`; for POST, also the session's CSRF token (header or form)."""
 
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        accounts: Accounts = request.app[ACCOUNTS]
-        user = accounts.user_for(request.cookies.get(SESSION_COOKIE))
-        is_api = request.path.startswith("/console/api/")
-        if user is None or user.role != OPERATOR_ROLE:
-            if is_api:
-                return web.json_response({"erreur": "connexion requise"}, status=401 if user is None else 403)
-            if user is not None:
-                return _page("Accès refusé", "<p>Cette page est réservée aux conseillers.</p>", user)
-            raise web.HTTPFound("/console/login")
-        if request.method == "POST":
-            sent = request.headers.get("X-CSRF-Token")
-            if sent is None:
-                sent = (await request.post()).get("csrf")
-            if not sent or not secrets.compare_digest(str(sent), user.csrf_token):
-                return web.json_response({"erreur": "jeton CSRF invalide"}, status=403)
-        request["user"] = user
-        return await handler(request)
+    def decorate(handler):
+        async def wrapped(request: web.Request) -> web.StreamResponse:
+            user = request.app[ACCOUNTS].user_for(request.cookies.get(SESSION_COOKIE))
+            is_api = request.path.startswith("/console/api/")
+            if user is None or user.role != role:
+                if is_api:
+                    return web.json_response({"erreur": "connexion requise"}, status=401 if user is None else 403)
+                if user is not None:
+                    return _page("Accès refusé", "<p>Cette page n'est pas accessible avec votre rôle.</p>", user,
+                                 status=403)
+                raise web.HTTPFound("/console/login")
+            if request.method == "POST":
+                sent = request.headers.get("X-CSRF-Token")
+                if sent is None:
+                    sent = (await request.post()).get("csrf")
+                if not sent or not secrets.compare_digest(str(sent), user.csrf_token):
+                    return web.json_response({"erreur": "jeton CSRF invalide"}, status=403)
+            request["user"] = user
+            return await handler(request)
 
-    return wrapped
+        return wrapped
+
+    return decorate
+
+
+operator_required = role_required(OPERATOR_ROLE)
 
 
 # -- sign in / out ---------------------------------------------------------------
@@ -118,15 +125,19 @@ async def login(request: web.Request) -> web.StreamResponse:
     token = request.app[ACCOUNTS].sign_in(str(form.get("login", "")), str(form.get("password", "")))
     if token is None:
         return await login_form(request, "Identifiant ou mot de passe incorrect.")
-    response = web.HTTPFound("/console/")
+    user = request.app[ACCOUNTS].user_for(token)
+    response = web.HTTPFound("/console/revue/" if user and user.role != OPERATOR_ROLE else "/console/")
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict", path="/console",
                         secure=request.app[SECURE_COOKIES])
     response.del_cookie(LOGIN_CSRF_COOKIE, path="/console")
     raise response
 
 
-@operator_required
 async def logout(request: web.Request) -> web.StreamResponse:
+    user = request.app[ACCOUNTS].user_for(request.cookies.get(SESSION_COOKIE))
+    form = await request.post()
+    if user is None or not secrets.compare_digest(str(form.get("csrf", "")), user.csrf_token):
+        raise web.HTTPFound("/console/login")
     request.app[ACCOUNTS].sign_out(request.cookies.get(SESSION_COOKIE))
     response = web.HTTPFound("/console/login")
     response.del_cookie(SESSION_COOKIE, path="/console")

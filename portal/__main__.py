@@ -9,11 +9,16 @@ the password of the demo managers. CLAUDIA_SECURE_COOKIES=1 behind HTTPS.
 import argparse
 import logging
 import os
+from pathlib import Path
 
 from aiohttp import web
 
+from actions import services
 from console.app import create_app
+from console.review import Review
+from console.review_pages import add_review
 from portal.app import add_portal
+from scripts.endpoints import ROOT
 
 
 def main() -> None:
@@ -29,8 +34,16 @@ def main() -> None:
     secure = os.environ.get("CLAUDIA_SECURE_COOKIES") == "1"
     app = create_app(rasa_url, token, secure)
     add_portal(app, rasa_url, os.environ.get("PORTAL_DEMO_PASSWORD", "demo-portail"), secure)
+    add_review(app, Review(
+        services.handoffs().db,
+        os.environ.get("CLAUDIA_TRACKER_DB_URL", f"sqlite:///{ROOT / 'var' / 'tracker.db'}"),
+        threshold=float(os.environ.get("REVIEW_CONFIDENCE_THRESHOLD", "0.7")),
+        corrections_file=Path(os.environ.get("CLAUDIA_CORRECTIONS_FILE", ROOT / "data" / "nlu" / "corrections.yml")),
+        stories_file=Path(os.environ.get("CLAUDIA_REVIEW_STORIES_FILE", ROOT / "tests" / "stories" / "test_revues.yml")),
+    ), ROOT / "domain.yml")
     print(f"Portail de démonstration : http://{args.host}:{args.port}/", flush=True)
     print(f"Console des conseillers  : http://{args.host}:{args.port}/console/", flush=True)
+    print(f"Revue des conversations  : http://{args.host}:{args.port}/console/revue/", flush=True)
     web.run_app(app, host=args.host, port=args.port, print=None)
 
 

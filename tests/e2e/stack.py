@@ -98,6 +98,9 @@ class Stack:
             CLAUDIA_RASA_API_TOKEN=API_TOKEN,
             CLAUDIA_RASA_URL=f"http://127.0.0.1:{self.rasa_port}",
             CLAUDIA_WEB_PORT=str(self.console_port),
+            CLAUDIA_TRACKER_DB_URL=f"sqlite:///{self.workdir / 'tracker.db'}",
+            CLAUDIA_CORRECTIONS_FILE=str(self.workdir / "corrections.yml"),
+            CLAUDIA_REVIEW_STORIES_FILE=str(self.workdir / "test_revues.yml"),
         )
         self.env.pop("CLAUDIA_JWT_AUDIENCE", None)
         for command in (["load", str(ROOT / "demo" / "registry.yml")],
@@ -155,7 +158,7 @@ class Stack:
 
 
 class Operator:
-    """An operator using the console through HTTP, as the console's page does."""
+    """A console user (operator or reviewer) using it through HTTP, as its pages do."""
 
     def __init__(self, stack: Stack, login: str, password: str = "conseil-demo-2026"):
         self.stack = stack

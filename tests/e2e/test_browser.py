@@ -217,3 +217,29 @@ def test_wrong_password_is_refused(page):
     page.click("text=Se connecter")
     page.wait_for_selector("text=Compte ou mot de passe incorrect")
     assert page.locator("#open-chat").count() == 0
+
+
+def test_review_inbox_filter_view_and_save_story(page, stack):
+    refused = f"revue-navigateur-{os.getpid()}"
+    from tests.e2e.stack import Chat
+    Chat(stack, refused, "luc.bernard").say(f"activer la structure publique {MAIRIE}")
+    page.goto("/console/login")
+    page.fill("input[name=login]", "relecteur.leroy")
+    page.fill("input[name=password]", "revue-demo-2026")
+    page.click("text=Se connecter")
+    page.wait_for_selector("#conversations")
+    page.select_option("#f-outcome", "refusee")
+    page.click("text=Filtrer")
+    page.wait_for_selector(f"#conversations >> text={refused}")
+    assert page.locator("#conversations tbody tr").count() >= 1
+    assert all("refusée" in row for row in page.locator("#conversations tbody tr").all_inner_texts())
+    shot(page, "09-revue-filtre")
+    page.click(f"text={refused}")
+    page.wait_for_selector("text=intention")
+    assert "intention activer_structure" in page.locator("ol.steps li.user .nlu").first.inner_text()
+    page.fill("input[name=name]", "refus de droits (navigateur)")
+    page.click("text=Enregistrer comme histoire de test")
+    page.wait_for_selector("text=Conversation enregistrée comme test")
+    shot(page, "10-revue-conversation")
+    saved = (stack.workdir / "test_revues.yml").read_text(encoding="utf-8")
+    assert "refus de droits (navigateur)" in saved and "action_terminer_procedure" in saved
