@@ -9,7 +9,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: setup train run demo-data demo-reset validate test test-unit test-stories test-e2e clean
+.PHONY: setup train run demo-data demo-reset validate test test-unit test-stories test-e2e bench run-scaled clean
 
 setup: $(VENV)/.claudia-installed
 
@@ -45,10 +45,20 @@ test-stories: validate train
 test-e2e: setup train
 	$(PY) -m pytest -q tests/e2e
 
-## Everything CI checks: data validation, training, story tests, unit and end-to-end tests.
+## Everything CI checks: data validation, training, story tests, unit, end-to-end, browser
+## and scaled tests (the last start PostgreSQL and Redis through scripts/test_services.sh).
 test: validate train
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/stories
+	bash scripts/test_services.sh
 	$(PY) -m pytest -q tests
+
+## Several Rasa and action servers sharing PostgreSQL and Redis (see docs/scaling.md).
+run-scaled: setup train
+	bash scripts/run_scaled.sh
+
+## Side-by-side benchmark with a stock `rasa init` assistant (about 20 minutes); writes bench/results.md.
+bench: setup
+	$(PY) -m bench.run_bench
 
 clean:
 	rm -rf models results var .pytest_cache

@@ -4,12 +4,16 @@
 
 ACTIONS_URL            action server webhook   (default http://127.0.0.1:5055/webhook)
 CLAUDIA_TRACKER_DB_URL tracker store, SQLAlchemy URL (default sqlite:///var/tracker.db)
+CLAUDIA_LOCK_STORE_URL lock store, redis://host:port/db, needed as soon as several Rasa
+                       servers share the tracker store (default: in memory, one server)
 """
 from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
+from typing import Optional
+from urllib.parse import urlparse
 
 import yaml
 from sqlalchemy.engine import make_url
@@ -31,16 +35,30 @@ def tracker_store(url: str) -> dict:
     return store
 
 
-def endpoints(actions_url: str, tracker_db_url: str) -> dict:
-    return {
+def lock_store(url: str) -> dict:
+    """Rasa's RedisLockStore settings: one conversation is handled by one server at a time."""
+    parsed = urlparse(url)
+    store = {"type": "redis", "url": parsed.hostname or "127.0.0.1", "port": parsed.port or 6379,
+             "db": int((parsed.path or "/0").strip("/") or 0)}
+    if parsed.password:
+        store["password"] = parsed.password
+    return store
+
+
+def endpoints(actions_url: str, tracker_db_url: str, lock_store_url: Optional[str] = None) -> dict:
+    config = {
         "action_endpoint": {"url": actions_url},
         "tracker_store": tracker_store(tracker_db_url),
     }
+    if lock_store_url:
+        config["lock_store"] = lock_store(lock_store_url)
+    return config
 
 
-def write_endpoints(path: Path, actions_url: str, tracker_db_url: str) -> Path:
+def write_endpoints(path: Path, actions_url: str, tracker_db_url: str,
+                    lock_store_url: Optional[str] = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(endpoints(actions_url, tracker_db_url), sort_keys=False))
+    path.write_text(yaml.safe_dump(endpoints(actions_url, tracker_db_url, lock_store_url), sort_keys=False))
     return path
 
 
@@ -50,6 +68,7 @@ def main() -> None:
         out,
         os.environ.get("ACTIONS_URL", "http://127.0.0.1:5055/webhook"),
         os.environ.get("CLAUDIA_TRACKER_DB_URL", f"sqlite:///{ROOT / 'var' / 'tracker.db'}"),
+        os.environ.get("CLAUDIA_LOCK_STORE_URL") or None,
     )
 
 
