@@ -16,8 +16,14 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_JWT_SECRET = "claudia-development-secret-not-for-production"
 
 
+class InsecureConfiguration(Exception):
+    """Production mode with a development default: refuse to start."""
+
+
 @dataclass(frozen=True)
 class Settings:
+    # "production" refuses development defaults (see check_production).
+    environment: str
     # Database of the structure registry, the audit journal and conversation owners.
     db_url: str
     # HS256 secret that signs the portal's tokens (shared with the portal).
@@ -47,6 +53,7 @@ def _default_db_url() -> str:
 def load_settings() -> Settings:
     env = os.environ
     return Settings(
+        environment=(env.get("CLAUDIA_ENV") or "development").strip().lower(),
         db_url=env.get("CLAUDIA_DB_URL") or _default_db_url(),
         jwt_secret=env.get("CLAUDIA_JWT_SECRET") or DEV_JWT_SECRET,
         jwt_audience=env.get("CLAUDIA_JWT_AUDIENCE") or None,
@@ -63,3 +70,21 @@ def load_settings() -> Settings:
         livechat_hours=env.get("CLAUDIA_LIVECHAT_HOURS", "mon-fri 08:30-18:30"),
         timezone=env.get("CLAUDIA_TIMEZONE", "Europe/Paris"),
     )
+
+
+def check_production(settings: Settings, environ: Optional[dict] = None) -> None:
+    """In production, every secret must come from the environment, none from the defaults."""
+    if settings.environment != "production":
+        return
+    env = os.environ if environ is None else environ
+    problems = []
+    if not env.get("CLAUDIA_JWT_SECRET") or settings.jwt_secret == DEV_JWT_SECRET:
+        problems.append("CLAUDIA_JWT_SECRET must be set (not the development secret)")
+    elif len(settings.jwt_secret) < 32:
+        problems.append("CLAUDIA_JWT_SECRET must be at least 32 characters long")
+    if not env.get("CLAUDIA_DB_URL"):
+        problems.append("CLAUDIA_DB_URL must be set explicitly")
+    if settings.sirene_source.strip().lower() == "api" and not settings.insee_api_key:
+        problems.append("INSEE_API_KEY must be set with SIRENE_SOURCE=api")
+    if problems:
+        raise InsecureConfiguration("production mode refused: " + "; ".join(problems))

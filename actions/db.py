@@ -7,6 +7,7 @@ it reads with `SELECT ... FOR UPDATE`.
 """
 from __future__ import annotations
 
+import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,14 +22,14 @@ from actions.models import Base
 _IMMEDIATE = "claudia_immediate"
 
 
-def _prepare_sqlite(engine: Engine) -> None:
+def _prepare_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # Let SQLAlchemy, not pysqlite, decide when transactions begin.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -43,10 +44,12 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # How long a writer waits for another one (ms): CLAUDIA_DB_BUSY_TIMEOUT_MS, 15 s by default.
+        busy = int(os.environ.get("CLAUDIA_DB_BUSY_TIMEOUT_MS", "15000"))
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 15}, future=True
+            url, connect_args={"check_same_thread": False, "timeout": busy / 1000}, future=True
         )
-        _prepare_sqlite(engine)
+        _prepare_sqlite(engine, busy)
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, future=True)
     Base.metadata.create_all(engine)

@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
 
 from actions import messages, services
 from actions.context import current_login, reset_procedure
@@ -83,6 +84,11 @@ class TerminerProcedure(Action):
             return "sirene_indisponible"
         try:
             structure = registry.apply(attempt, etablissement)
+        except SQLAlchemyError:
+            # The transaction rolled back as a whole: nothing changed, nothing journaled.
+            logger.exception("registry write failed for %s", attempt.siret)
+            dispatcher.utter_message(text=messages.ENREGISTREMENT_IMPOSSIBLE)
+            return "incident_technique"
         except Refusal as refusal:
             dispatcher.utter_message(
                 text=messages.refusal(

@@ -179,6 +179,7 @@ class Registry:
         """
         try:
             with self.db.write() as session:
+                self._lock_in_order(session, attempt)
                 structure = check_target(
                     session, attempt.login, attempt.operation, attempt.siret, sirene, lock=True
                 )
@@ -196,6 +197,14 @@ class Registry:
         except Refusal as refusal:
             self.record(attempt, REFUSED, refusal.reason)
             raise
+
+    @staticmethod
+    def _lock_in_order(session: Session, attempt: Attempt) -> None:
+        """Locks the target and the successor rows in SIRET order, so that two
+        transactions naming the same two structures wait instead of deadlocking."""
+        sirets = sorted({s for s in (attempt.siret, attempt.successor_siret) if s})
+        session.execute(select(Structure.siret).where(Structure.siret.in_(sirets))
+                        .order_by(Structure.siret).with_for_update()).all()
 
     @staticmethod
     def _successor_for(

@@ -39,6 +39,10 @@ RASA = str(Path(sys.executable).parent / "rasa")
 SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
 CONCURRENCY = (1, 20, 100)
 STOCK_SCRIPT = ["hello", "I am sad", "yes", "bye"]
+# The settings scripts/run.sh uses for ClaudIA: small models do better with one TensorFlow
+# thread per operation, and the action server (whose database calls block) with 2 workers.
+RUNTIME_TUNING = {"TF_INTER_OP_PARALLELISM_THREADS": "1", "TF_INTRA_OP_PARALLELISM_THREADS": "1",
+                  "ACTION_SERVER_SANIC_WORKERS": "2"}
 
 
 def ours_script(siret: str) -> List[str]:
@@ -193,7 +197,8 @@ def prepare_ours(work: Path, env: Dict[str, str], conversations: int) -> Assista
     (work / "sirene.csv").write_text(header + "".join(f"{s},A,STRUCTURE {i},93460,VALMONT\n"
                                                       for i, s in enumerate(sirets)), encoding="utf-8")
     ours_env = dict(env, CLAUDIA_DB_URL=f"sqlite:///{work / 'claudia.db'}", CLAUDIA_JWT_SECRET=SECRET,
-                    SIRENE_SOURCE=str(work / "sirene.csv"), PYTHONPATH=str(ROOT), SANIC_HOST="127.0.0.1")
+                    SIRENE_SOURCE=str(work / "sirene.csv"), PYTHONPATH=str(ROOT), SANIC_HOST="127.0.0.1",
+                    **RUNTIME_TUNING)
     cache_env = dict(ours_env, RASA_CACHE_DIRECTORY=str(work / "cache-ours"))
     seconds = timed_train(ROOT, work / "models-ours", cache_env, ["--config", "config.yml", "--domain", "domain.yml",
                                                                  "--data", "data"])

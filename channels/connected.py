@@ -22,6 +22,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from actions import messages, services
 from actions.identity import (
@@ -69,7 +70,12 @@ class ConnectedInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            return await self._receive(request, on_new_message)
+            try:
+                return await self._receive(request, on_new_message)
+            except SQLAlchemyError:
+                logger.exception("database unavailable")
+                sender = (_json_body(request) or {}).get("sender")
+                return _bot_reply(sender if isinstance(sender, str) else "", messages.INCIDENT_TECHNIQUE, status=503)
 
         @webhook.route("/messages", methods=["GET"])
         async def pending(request: Request) -> HTTPResponse:
@@ -141,9 +147,18 @@ class ConnectedInput(InputChannel):
         await on_new_message(
             UserMessage(text, collector, sender_id, input_channel=self.name(), metadata=metadata)
         )
-        await _in_thread(
-            conversations.remember_payloads, sender_id, _offered_payloads(collector.messages)
-        )
+        if not collector.messages and not await _in_thread(services.handoffs().open_for, sender_id):
+            # Silence is only expected during a live chat; otherwise something failed
+            # (action server unreachable...): Rasa dropped that turn's actions, so say so.
+            logger.warning("no answer for conversation %s", sender_id)
+            return _bot_reply(sender_id, messages.INCIDENT_TECHNIQUE)
+        try:
+            await _in_thread(
+                conversations.remember_payloads, sender_id, _offered_payloads(collector.messages)
+            )
+        except SQLAlchemyError:
+            # The answer matters more: the user can still type instead of clicking.
+            logger.exception("could not remember the buttons offered to %s", sender_id)
         return response.json(collector.messages)
 
 

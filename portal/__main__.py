@@ -29,6 +29,9 @@ def main() -> None:
     token = os.environ.get("CLAUDIA_RASA_API_TOKEN")
     if not token:
         raise SystemExit("CLAUDIA_RASA_API_TOKEN est requis pour joindre l'API de Rasa.")
+    if services.settings().environment == "production":
+        raise SystemExit("Le portail de démonstration ne démarre pas en production (CLAUDIA_ENV=production) : "
+                         "il remplace la connexion de Chorus Pro pour les essais seulement.")
     logging.basicConfig(level=logging.INFO)
     rasa_url = os.environ.get("CLAUDIA_RASA_URL", "http://127.0.0.1:5005")
     secure = os.environ.get("CLAUDIA_SECURE_COOKIES") == "1"

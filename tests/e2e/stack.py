@@ -63,6 +63,8 @@ class Stack:
     workdir: Path
     env: Dict[str, str] = field(default_factory=dict)
     processes: List[subprocess.Popen] = field(default_factory=list)
+    named: Dict[str, tuple] = field(default_factory=dict)
+    extra_env: Dict[str, str] = field(default_factory=dict)
     insee: Optional[FakeInsee] = None
     rasa_port: int = 0
     actions_port: int = 0
@@ -103,6 +105,7 @@ class Stack:
             CLAUDIA_REVIEW_STORIES_FILE=str(self.workdir / "test_revues.yml"),
         )
         self.env.pop("CLAUDIA_JWT_AUDIENCE", None)
+        self.env.update(self.extra_env)
         for command in (["load", str(ROOT / "demo" / "registry.yml")],
                         ["operators", str(ROOT / "demo" / "operators.yml")]):
             subprocess.run([sys.executable, "-m", "actions.admin", *command],
@@ -121,9 +124,21 @@ class Stack:
         return self
 
     def _spawn(self, name: str, command: List[str]) -> None:
-        log = open(self.workdir / f"{name}.log", "w")
-        self.processes.append(subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log,
-                                               stderr=subprocess.STDOUT))
+        log = open(self.workdir / f"{name}.log", "a")
+        process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.processes.append(process)
+        self.named[name] = (process, command)
+
+    def stop_server(self, name: str) -> None:
+        """Stops one server (fault tests), as a crash or a deployment would."""
+        process, _ = self.named[name]
+        process.terminate()
+        process.wait(timeout=30)
+
+    def start_server(self, name: str) -> None:
+        _, command = self.named[name]
+        self._spawn(name, command)
+        self._wait_until_ready()
 
     def _wait_until_ready(self, timeout: float = 240) -> None:
         deadline = time.monotonic() + timeout
@@ -131,7 +146,7 @@ class Stack:
                 f"http://127.0.0.1:{self.rasa_port}/webhooks/connected/",
                 f"http://127.0.0.1:{self.console_port}/console/login"]
         while time.monotonic() < deadline:
-            for process in self.processes:
+            for process, _ in self.named.values():
                 if process.poll() is not None:
                     raise RuntimeError(f"a server stopped at start-up; see {self.workdir}/*.log")
             try:
