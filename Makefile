@@ -9,7 +9,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: setup train run demo-data demo-reset validate test test-unit test-stories test-e2e bench run-scaled clean
+.PHONY: setup train run demo-data demo-reset validate test test-unit test-stories test-e2e bench fuzz run-scaled clean
 
 setup: $(VENV)/.claudia-installed
 
@@ -55,6 +55,10 @@ test: validate train
 ## Several Rasa and action servers sharing PostgreSQL and Redis (see docs/scaling.md).
 run-scaled: setup train
 	bash scripts/run_scaled.sh
+
+## The full fuzz run (1,500 seeded adversarial requests; a few hundred run in make test).
+fuzz: setup train
+	FUZZ_COUNT=1500 $(PY) -m pytest -q tests/e2e/test_fuzz.py
 
 ## Side-by-side benchmark with a stock `rasa init` assistant (about 20 minutes); writes bench/results.md.
 bench: setup

@@ -58,7 +58,7 @@ def cluster(tmp_path_factory):
     engine = create_engine(pg)
     with engine.begin() as connection:  # a fresh schema for each run
         connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    structures = sirets(CONVERSATIONS)
+    structures = sirets(CONVERSATIONS + 1)  # the last one for the race test
     registry = {"structures": [{"siret": s, "name": f"Structure {i}", "kind": "public", "status": "inactive"}
                                for i, s in enumerate(structures)],
                 "users": [{"login": "gestion.multi", "name": "Multi", "roles": [{"siret": s, "role": "principal"}
@@ -94,7 +94,8 @@ def cluster(tmp_path_factory):
             time.sleep(0.5)
     else:
         raise RuntimeError(f"servers not ready; see {work}")
-    yield {"ports": rasa_ports, "sirets": structures, "env": env, "engine": engine}
+    yield {"ports": rasa_ports, "sirets": structures[:CONVERSATIONS], "spare": structures[-1], "env": env,
+           "engine": engine}
     for process in processes:
         process.terminate()
     for process in processes:
@@ -167,3 +168,33 @@ def test_same_conversation_on_both_servers_at_once(cluster):
         count = connection.execute(text(
             "SELECT COUNT(*) FROM events WHERE type_name = 'user' AND sender_id = 'multi-same'")).scalar()
     assert count == 2
+
+
+def test_same_structure_from_two_servers_at_once(cluster):
+    """Two managers' conversations confirm the same activation at the same instant, on two
+    servers, against PostgreSQL: exactly one change and one « effectuée » journal entry."""
+    siret = cluster["spare"]
+    token = issue_token("gestion.multi", SECRET, 900)
+    headers = {"Authorization": f"Bearer {token}"}
+
+    async def run():
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as http:
+            async def turn(port, sender, message):
+                async with http.post(f"http://127.0.0.1:{port}/webhooks/connected/webhook", headers=headers,
+                                     json={"sender": sender, "message": message}) as response:
+                    return " ".join(m.get("text", "") for m in await response.json())
+
+            for sender, port in (("course-a", cluster["ports"][0]), ("course-b", cluster["ports"][1])):
+                await turn(port, sender, f"activer la structure publique {siret}")
+                assert "Confirmez-vous" in await turn(port, sender, "oui")
+            return await asyncio.gather(turn(cluster["ports"][0], "course-a", "je confirme"),
+                                        turn(cluster["ports"][1], "course-b", "je confirme"))
+
+    answers = asyncio.run(run())
+    assert sum("est désormais active" in a for a in answers) == 1, answers
+    assert sum("déjà active" in a for a in answers) == 1, answers
+    with cluster["engine"].connect() as connection:
+        outcomes = connection.execute(text(
+            "SELECT outcome FROM journal WHERE siret = :s ORDER BY id"), {"s": siret}).scalars().all()
+        status = connection.execute(text("SELECT status FROM structures WHERE siret = :s"), {"s": siret}).scalar()
+    assert sorted(outcomes) == ["effectuee", "refusee"] and status == "active"
