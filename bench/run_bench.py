@@ -151,6 +151,36 @@ async def run_load(assistant: Assistant, concurrency: int, run_id: str) -> Dict[
             "throughput": len(latencies) / wall, "latencies": latencies}
 
 
+async def soak(assistant: Assistant, seconds: float, concurrency: int, pids: List[int]) -> Dict[str, object]:
+    """Conversations in a loop for `seconds`; resident memory sampled every 10 s."""
+    samples: List[tuple] = []
+    turns = {"n": 0, "errors": 0}
+    deadline = time.monotonic() + seconds
+
+    async def loop(n: int, http: aiohttp.ClientSession) -> None:
+        round_ = 0
+        while time.monotonic() < deadline:
+            sender = f"soak-{n}-{round_}"
+            for text in [assistant.script_for(n)[0], "oui", "non"]:
+                try:
+                    await say(http, assistant, sender, text, "bench.user")
+                    turns["n"] += 1
+                except (RuntimeError, aiohttp.ClientError, asyncio.TimeoutError):
+                    turns["errors"] += 1
+            round_ += 1
+
+    async def sample() -> None:
+        started = time.monotonic()
+        while time.monotonic() < deadline:
+            samples.append((round(time.monotonic() - started), sum(rss_mb(pid) for pid in pids)))
+            await asyncio.sleep(10)
+
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as http:
+        await asyncio.gather(sample(), *(loop(n, http) for n in range(concurrency)))
+    return {"samples": samples, "turns": turns["n"], "errors": turns["errors"], "seconds": seconds,
+            "concurrency": concurrency}
+
+
 async def first_answer(assistant: Assistant, started: float, timeout: float = 300) -> float:
     """Seconds from process start until the first message gets an answer."""
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
@@ -267,6 +297,7 @@ def plot(results: Dict[str, Dict[int, Dict[str, float]]], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer conversations and folds (smoke run)")
+    parser.add_argument("--soak", type=float, default=180, help="seconds of soak after the load runs (0: none)")
     args = parser.parse_args()
     concurrency = (1, 5) if args.quick else CONCURRENCY
     folds = 2 if args.quick else 5
@@ -279,6 +310,7 @@ def main() -> None:
     print(f"ClaudIA trained in {ours.train_seconds:.0f}s", flush=True)
     latency: Dict[str, Dict[int, Dict[str, float]]] = {}
     memory: Dict[str, float] = {}
+    soaked: Optional[Dict[str, object]] = None
     for assistant in (stock, ours):
         try:
             for server in assistant.servers:
@@ -295,16 +327,21 @@ def main() -> None:
                       f"{row['throughput']:.1f} turns/s", flush=True)
             for server in assistant.servers:
                 memory[server.name] = rss_mb(server.process.pid)
+            if assistant is ours and args.soak > 0:
+                assistant.reset_registry()
+                soaked = asyncio.run(soak(assistant, args.soak, 20, [s.process.pid for s in assistant.servers]))
+                print(f"soak: {soaked['turns']} turns, memory {soaked['samples'][0][1]:.0f} → "
+                      f"{soaked['samples'][-1][1]:.0f} MB", flush=True)
         finally:
             for server in assistant.servers:
                 server.stop()
     cv = cross_validation(work, env, folds)
     plot(latency, BENCH / "latency.png")
-    write_results(stock, ours, latency, memory, cv, concurrency, folds)
+    write_results(stock, ours, latency, memory, cv, concurrency, folds, soaked)
     print((BENCH / "results.md").read_text(encoding="utf-8"))
 
 
-def write_results(stock, ours, latency, memory, cv, concurrency, folds) -> None:
+def write_results(stock, ours, latency, memory, cv, concurrency, folds, soaked=None) -> None:
     mid = 20 if 20 in concurrency else concurrency[-1]
     s, o = latency["stock"][mid], latency["ClaudIA"][mid]
     stock_mem, ours_mem = memory["stock rasa"], memory["ClaudIA rasa"]
@@ -349,7 +386,17 @@ def write_results(stock, ours, latency, memory, cv, concurrency, folds) -> None:
     ]
     for name, f1, confused in cv["worst"]:
         lines.append(f"- `{name}`: {f1:.3f} {json.dumps(confused, ensure_ascii=False) if confused else ''}")
+    if soaked:
+        first, last = soaked["samples"][0][1], soaked["samples"][-1][1]
+        lines += ["", f"Soak: {soaked['concurrency']} conversations looping for {soaked['seconds']:.0f} s "
+                      f"(request, confirm the structure, decline), {soaked['turns']} turns, {soaked['errors']} errors; "
+                      f"resident memory of the Rasa and action servers together, every 10 s (MB): "
+                      + ", ".join(f"{mb:.0f}" for _, mb in soaked["samples"])
+                      + f" — growth {last - first:+.0f} MB ({(last - first) / first:+.1%})."]
     lines += ["", "![latency](latency.png)", ""]
+    changes = BENCH / "changes.md"
+    if changes.exists():
+        lines += [changes.read_text(encoding="utf-8")]
     (BENCH / "results.md").write_text("\n".join(lines), encoding="utf-8")
 
 

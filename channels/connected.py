@@ -25,6 +25,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import messages, services
+from channels import speedups
 from actions.identity import (
     TOKEN_METADATA_KEY,
     bearer_token,
@@ -34,6 +35,7 @@ from actions.identity import (
 )
 
 logger = logging.getLogger(__name__)
+speedups.apply()
 
 MAX_SENDER_LENGTH = 128
 

@@ -12,7 +12,7 @@ import html
 import logging
 import secrets
 from pathlib import Path
-from typing import Awaitable, Callable, Optional
+from typing import Optional
 
 from aiohttp import web
 
@@ -21,6 +21,7 @@ from actions.handoff import ASSISTANT, OPERATOR, HandoffError
 from console.accounts import OPERATOR as OPERATOR_ROLE
 from console.accounts import Accounts, ConsoleUser
 from console.rasa_api import RasaApi
+from console.web_security import form_token_ok, security_headers
 
 logger = logging.getLogger(__name__)
 
@@ -53,21 +54,6 @@ def _page(title: str, body: str, user: Optional[ConsoleUser] = None, status: int
 <body><header><a href="/console/" class="brand">Console ClaudIA</a>{header}</header>
 <main>{body}</main><script src="/console/static/console.js"></script></body></html>""",
     )
-
-
-def _secure_headers(response: web.StreamResponse) -> None:
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'"
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-
-
-@web.middleware
-async def security(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]):
-    response = await handler(request)
-    _secure_headers(response)
-    return response
 
 
 def role_required(role: str):
@@ -119,8 +105,7 @@ async def login_form(request: web.Request, error: str = "") -> web.Response:
 
 async def login(request: web.Request) -> web.StreamResponse:
     form = await request.post()
-    expected = request.cookies.get(LOGIN_CSRF_COOKIE)
-    if not expected or not secrets.compare_digest(str(form.get("csrf", "")), expected):
+    if not form_token_ok(request, form, LOGIN_CSRF_COOKIE):
         return await login_form(request, "La page a expiré, merci de réessayer.")
     token = request.app[ACCOUNTS].sign_in(str(form.get("login", "")), str(form.get("password", "")))
     if token is None:
@@ -281,7 +266,7 @@ async def _to_inbox(request: web.Request) -> web.StreamResponse:
 
 
 def create_app(rasa_url: str, rasa_token: str, secure_cookies: bool = False) -> web.Application:
-    app = web.Application(middlewares=[security], client_max_size=64 * 1024)
+    app = web.Application(middlewares=[security_headers], client_max_size=64 * 1024)
     app[ACCOUNTS] = Accounts(services.handoffs().db)
     app[RASA] = RasaApi(rasa_url, rasa_token)
     app[SECURE_COOKIES] = secure_cookies

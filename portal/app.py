@@ -18,6 +18,7 @@ from aiohttp import web
 
 from actions import services
 from actions.identity import issue_token
+from console.web_security import form_token_ok
 from portal.sessions import Manager, PortalSessions
 
 STATIC = Path(__file__).parent / "static"
@@ -98,8 +99,7 @@ def sign_in_page(request: web.Request, error: str = "") -> web.Response:
 
 async def sign_in(request: web.Request) -> web.StreamResponse:
     form = await request.post()
-    expected = request.cookies.get(LOGIN_CSRF_COOKIE)
-    if not expected or not secrets.compare_digest(str(form.get("csrf", "")), expected):
+    if not form_token_ok(request, form, LOGIN_CSRF_COOKIE):
         return sign_in_page(request, "La page a expiré, merci de réessayer.")
     if not secrets.compare_digest(str(form.get("password", "")), request.app[DEMO_PASSWORD]):
         return sign_in_page(request, "Compte ou mot de passe incorrect.")
