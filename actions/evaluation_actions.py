@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 from actions import messages, services
 from actions.context import current_login, latest_intent, latest_text, reset_procedure
 from actions.feedback import NEGATIVE, POSITIVE, REASONS
+from actions.procedure_prompts import AsksNextStep
 from actions.vocabulary import normalize
 
 EVALUATION_SLOTS = ["motif_insatisfaction", "commentaire", "envoi_commentaire"]
@@ -41,7 +42,7 @@ def _reason(tracker: Tracker):
     return None
 
 
-class ValidateFormulaireEvaluation(FormValidationAction):
+class ValidateFormulaireEvaluation(AsksNextStep, FormValidationAction):
     def name(self) -> Text:
         return "validate_formulaire_evaluation"
 
@@ -97,40 +98,6 @@ class ValidateFormulaireEvaluation(FormValidationAction):
 
     def validate_envoi_commentaire(self, value, dispatcher, tracker, domain):
         return {"envoi_commentaire": value}
-
-
-class AskMotifInsatisfaction(Action):
-    def name(self) -> Text:
-        return "action_ask_motif_insatisfaction"
-
-    async def run(self, dispatcher, tracker, domain):
-        buttons = [{"title": label, "payload": f'/choisir_motif{{"motif": "{code}"}}'}
-                   for code, label in REASONS.items()]
-        buttons.append({"title": "Annuler", "payload": "/annuler"})
-        dispatcher.utter_message(text=messages.QUESTION_MOTIF, buttons=buttons)
-        return []
-
-
-class AskCommentaire(Action):
-    def name(self) -> Text:
-        return "action_ask_commentaire"
-
-    async def run(self, dispatcher, tracker, domain):
-        dispatcher.utter_message(text=messages.QUESTION_COMMENTAIRE,
-                                 buttons=[{"title": "Annuler", "payload": "/annuler"}])
-        return []
-
-
-class AskEnvoiCommentaire(Action):
-    def name(self) -> Text:
-        return "action_ask_envoi_commentaire"
-
-    async def run(self, dispatcher, tracker, domain):
-        dispatcher.utter_message(
-            text=messages.comment_to_send(tracker.get_slot("commentaire") or ""),
-            buttons=[{"title": "Envoyer", "payload": "/affirmer"}, {"title": "Annuler", "payload": "/nier"}],
-        )
-        return []
 
 
 class EnregistrerEvaluation(Action):

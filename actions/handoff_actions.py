@@ -10,6 +10,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import messages, services
 from actions.context import current_login, latest_intent, latest_text
+from actions.procedure_prompts import AsksNextStep
 
 
 def handoff_context(tracker: Tracker) -> dict:
@@ -47,7 +48,7 @@ class DemanderAgent(Action):
         return [ActiveLoop(None), ConversationPaused()]
 
 
-class ValidateFormulaireMessage(FormValidationAction):
+class ValidateFormulaireMessage(AsksNextStep, FormValidationAction):
     def name(self) -> Text:
         return "validate_formulaire_message"
 
@@ -63,16 +64,6 @@ class ValidateFormulaireMessage(FormValidationAction):
 
     def validate_message_conseiller(self, value, dispatcher, tracker, domain):
         return {"message_conseiller": value}
-
-
-class AskMessageConseiller(Action):
-    def name(self) -> Text:
-        return "action_ask_message_conseiller"
-
-    async def run(self, dispatcher, tracker, domain):
-        dispatcher.utter_message(text=messages.QUESTION_MESSAGE,
-                                 buttons=[{"title": "Annuler", "payload": "/annuler"}])
-        return []
 
 
 class EnregistrerMessage(Action):

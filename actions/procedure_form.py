@@ -24,6 +24,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import messages, services
 from actions.context import INTERRUPTIONS, current_login, latest_intent, latest_text
+from actions.procedure_prompts import AsksNextStep
 from actions.registry import ACTIVATE, INACTIVATE, REFUSED, Attempt, Refusal
 from actions.sirene import SireneUnavailable
 from actions.siret import read_siret
@@ -54,7 +55,7 @@ def _say_refusal(dispatcher: CollectingDispatcher, refusal: Refusal) -> None:
     )
 
 
-class ValidateFormulaireStatut(FormValidationAction):
+class ValidateFormulaireStatut(AsksNextStep, FormValidationAction):
     def name(self) -> Text:
         return "validate_formulaire_statut"
 

@@ -32,7 +32,10 @@ def test_everything_at_once_skips_the_answered_steps(registry, dispatcher, domai
     assert slots["siret"] == ECOLE
     assert slots["fiche_structure"]["sirene_active"] is False
     assert slots["requested_slot"] == "confirmation_structure"
-    assert dispatcher.messages == []
+    # the only message is the next step's question: the structure card, with Oui / Non
+    (question,) = dispatcher.messages
+    assert question["text"].startswith("Voici la structure trouvée") and "ECOLE JULES FERRY" in question["text"]
+    assert [b["payload"] for b in question["buttons"]] == ["/affirmer", "/nier"]
 
 
 def test_type_then_action_are_asked_in_order(registry, dispatcher, domain):
@@ -142,6 +145,14 @@ def test_a_question_leaves_the_step_to_the_rules(registry, dispatcher, domain):
     result = run_form(make_tracker(slots, intent="demander_definition", text="c'est quoi SIRENE ?"),
                             dispatcher, domain)
     assert "confirmation_structure" not in result
+    # nothing validated: Rasa rejects the form's turn (dropping its output) and the rules answer
+
+
+def test_each_turn_asks_the_next_step(registry, dispatcher, domain):
+    slots = _confirmed_structure(SYNDICAT, "inactiver", True) | {
+        "confirmation_structure": True, "requested_slot": "successeur_existe"}
+    run_form(make_tracker(slots, intent="affirmer", text="oui"), dispatcher, domain)
+    assert dispatcher.messages[-1]["text"] == messages.QUESTION_SIRET_SUCCESSEUR
 
 
 def test_case_1_ends_after_the_structure_confirmation(registry, dispatcher, domain):
