@@ -15,7 +15,6 @@ DOC_RATTACHEMENT = (
     "se-connecter-pigp-gerer-compte-utilisateur/#1502981372042-c1160fb2-d947"
 )
 RIEN_MODIFIE = "Je n'ai rien modifié."
-AUTRE_CHOSE = "Puis-je vous aider pour autre chose ?"
 
 # -- channel ---------------------------------------------------------------
 REQUETE_INVALIDE = (
