@@ -50,6 +50,11 @@ class FeedbackStore:
             session.flush()
             return entry.as_dict()
 
+    def for_conversation(self, conversation_id: str) -> List[dict]:
+        with self.db.read() as session:
+            query = select(Feedback).where(Feedback.conversation_id == conversation_id).order_by(Feedback.id)
+            return [f.as_dict() for f in session.execute(query).scalars()]
+
     def all(self) -> List[dict]:
         with self.db.read() as session:
             return [f.as_dict() for f in session.execute(select(Feedback).order_by(Feedback.id)).scalars()]

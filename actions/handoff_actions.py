@@ -15,7 +15,7 @@ from actions.procedure_prompts import AsksNextStep
 
 def handoff_context(tracker: Tracker) -> dict:
     """What the operator needs to know: the procedure, the structure, where it stopped."""
-    feedback = [f for f in services.feedback().all() if f["conversation_id"] == tracker.sender_id]
+    feedback = services.feedback().for_conversation(tracker.sender_id)
     fiche = tracker.get_slot("fiche_structure") or {}
     return {
         "procedure_en_cours": tracker.get_slot("action_statut"),

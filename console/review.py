@@ -134,11 +134,11 @@ class Review:
         self.stories_file = stories_file
 
     # -- listing ----------------------------------------------------------------
-    def summaries(self) -> List[Summary]:
+    def summaries(self, all_events: Optional[Dict[str, List[dict]]] = None) -> List[Summary]:
         facts = self._facts()
         result = [
             self._summarize(cid, events, facts)
-            for cid, events in self.tracker.events().items()
+            for cid, events in (all_events if all_events is not None else self.tracker.events()).items()
             if any(e.get("event") == "user" for e in events)
         ]
         return sorted(result, key=lambda s: s.ended, reverse=True)
@@ -333,7 +333,8 @@ class Review:
         return out.getvalue()
 
     def dashboard(self) -> Dict[str, Any]:
-        summaries = self.summaries()
+        all_events = self.tracker.events()  # read once for the summaries and the confidences
+        summaries = self.summaries(all_events)
         per_day = Counter(datetime.fromtimestamp(s.started, tz=timezone.utc).date().isoformat() for s in summaries)
         per_procedure: Dict[str, Counter] = defaultdict(Counter)
         for s in summaries:
@@ -345,7 +346,7 @@ class Review:
             for vote in session.execute(select(Feedback.vote)).scalars():
                 votes[vote] += 1
         confidences: Dict[str, List[float]] = defaultdict(list)
-        for events in self.tracker.events().values():
+        for events in all_events.values():
             for event in events:
                 intent = ((event.get("parse_data") or {}).get("intent") or {}) if event.get("event") == "user" else {}
                 if intent.get("name") and intent.get("confidence") is not None and \

@@ -19,6 +19,8 @@ def test_feedback_is_stored_with_its_context(env):
     assert (second["vote"], second["reason"], second["comment"], second["comment_cancelled"]) == (
         "negatif", "autre", None, True)
     assert first["at"].endswith("Z")
+    store.record("c2", None, "positif")
+    assert [f["vote"] for f in store.for_conversation("c1")] == ["positif", "negatif"]
 
 
 def test_request_is_queued_once_per_conversation(env):
