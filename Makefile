@@ -22,12 +22,12 @@ $(MODEL): $(VENV)/.claudia-installed $(RASA_DATA)
 	$(RASA) train --config config.yml --domain domain.yml --data data --fixed-model-name claudia --out models
 
 demo-data: setup
-	$(PY) -m actions.admin load --if-empty demo/registry.yml
-	$(PY) -m actions.admin operators --if-empty demo/operators.yml
+	$(PY) -m claudia.admin load --if-empty demo/registry.yml
+	$(PY) -m claudia.admin operators --if-empty demo/operators.yml
 
 demo-reset: setup
-	$(PY) -m actions.admin load demo/registry.yml
-	$(PY) -m actions.admin operators demo/operators.yml
+	$(PY) -m claudia.admin load demo/registry.yml
+	$(PY) -m claudia.admin operators demo/operators.yml
 
 ## Sets up, trains if needed, loads the demo registry on first run, starts everything.
 run: setup train demo-data

@@ -6,8 +6,8 @@ from typing import Any, Dict, List, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
-from actions import services
-from actions.identity import token_from_metadata, verify_assertion
+from claudia import services
+from claudia.identity import token_from_metadata, verify_assertion
 
 # Intents that ask something beside the current step; the form lets rules answer them.
 INTERRUPTIONS = {"demander_definition", "demander_prerequis", "annuler", "recommencer", "demander_agent"}

@@ -8,11 +8,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import messages, services
+from claudia import messages, services
 from actions.context import current_login, latest_intent, latest_text, reset_procedure
-from actions.feedback import NEGATIVE, POSITIVE, REASONS
+from claudia.feedback import NEGATIVE, POSITIVE, REASONS
 from actions.procedure_prompts import AsksNextStep
-from actions.vocabulary import normalize
+from claudia.vocabulary import normalize
 
 EVALUATION_SLOTS = ["motif_insatisfaction", "commentaire", "envoi_commentaire"]
 _REASON_WORDS = (

@@ -8,7 +8,7 @@ from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import messages, services
+from claudia import messages, services
 from actions.context import current_login, latest_intent, latest_text
 from actions.procedure_prompts import AsksNextStep
 

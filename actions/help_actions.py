@@ -7,10 +7,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import messages
+from claudia import messages
 from actions.context import latest_intent, latest_text
-from actions.registry import ACTIVATE, INACTIVATE
-from actions.vocabulary import normalize, term
+from claudia.registry import ACTIVATE, INACTIVATE
+from claudia.vocabulary import normalize, term
 
 # The term a bare "c'est quoi ?" most likely refers to, given the step being asked.
 TERM_OF_STEP = {

@@ -10,10 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions import messages, services
+from claudia import messages, services
 from actions.context import current_login, reset_procedure
-from actions.registry import ABANDONED, ACTIVATE, DONE, REFUSED, Attempt, Refusal
-from actions.sirene import SireneUnavailable
+from claudia.registry import ABANDONED, ACTIVATE, DONE, REFUSED, Attempt, Refusal
+from claudia.sirene import SireneUnavailable
 
 logger = logging.getLogger(__name__)
 

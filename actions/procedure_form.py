@@ -22,13 +22,13 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import messages, services
+from claudia import messages, services
 from actions.context import INTERRUPTIONS, current_login, latest_intent, latest_text
 from actions.procedure_prompts import AsksNextStep
-from actions.registry import ACTIVATE, INACTIVATE, REFUSED, Attempt, Refusal
-from actions.sirene import SireneUnavailable
-from actions.siret import read_siret
-from actions.vocabulary import canonical_structure_type, structure_type
+from claudia.registry import ACTIVATE, INACTIVATE, REFUSED, Attempt, Refusal
+from claudia.sirene import SireneUnavailable
+from claudia.siret import read_siret
+from claudia.vocabulary import canonical_structure_type, structure_type
 
 logger = logging.getLogger(__name__)
 

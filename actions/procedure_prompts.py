@@ -12,8 +12,8 @@ from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import messages
-from actions.feedback import REASONS
+from claudia import messages
+from claudia.feedback import REASONS
 
 Buttons = List[Dict[Text, Any]]
 YES_NO_BUTTONS = [{"title": "Oui", "payload": "/affirmer"}, {"title": "Non", "payload": "/nier"}]

@@ -31,7 +31,7 @@ import aiohttp
 import yaml
 from stdnum import luhn
 
-from actions.identity import issue_token
+from claudia.identity import issue_token
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -243,7 +243,7 @@ def prepare_ours(work: Path, env: Dict[str, str], conversations: int) -> Assista
                                    "--credentials", str(ROOT / "credentials.yml"),
                                    "--interface", "127.0.0.1", "--port", str(rasa_port)], ROOT, ours_env,
                   work / "rasa.log")
-    subprocess.run([sys.executable, "-m", "actions.admin", "load", str(work / "registry.yml")], cwd=ROOT,
+    subprocess.run([sys.executable, "-m", "claudia.admin", "load", str(work / "registry.yml")], cwd=ROOT,
                    env=ours_env, check=True, capture_output=True)
     def script(n: int) -> List[str]:
         return ours_script(sirets[n % len(sirets)])
@@ -254,7 +254,7 @@ def prepare_ours(work: Path, env: Dict[str, str], conversations: int) -> Assista
     assistant = Assistant("ClaudIA", f"http://127.0.0.1:{rasa_port}/webhooks/connected/webhook", headers, script,
                           [actions, rasa], train_seconds=seconds)
     assistant.reset_registry = lambda: subprocess.run(  # type: ignore[attr-defined]
-        [sys.executable, "-m", "actions.admin", "load", str(work / "registry.yml")], cwd=ROOT, env=ours_env,
+        [sys.executable, "-m", "claudia.admin", "load", str(work / "registry.yml")], cwd=ROOT, env=ours_env,
         check=True, capture_output=True)
     return assistant
 

@@ -24,9 +24,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions import messages, services
+from claudia import messages, services
 from channels import speedups
-from actions.identity import (
+from claudia.identity import (
     TOKEN_METADATA_KEY,
     bearer_token,
     issue_assertion,

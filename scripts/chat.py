@@ -16,8 +16,8 @@ from typing import List
 
 import requests
 
-from actions import services
-from actions.identity import issue_token
+from claudia import services
+from claudia.identity import issue_token
 
 
 def show(replies: List[dict]) -> List[str]:

@@ -25,7 +25,7 @@ pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT INT TERM
 SANIC_HOST="${ACTIONS_HOST:-127.0.0.1}" .venv/bin/python -m rasa_sdk --actions actions --port "$ACTIONS_PORT" &
 pids+=($!)
-.venv/bin/python -m portal &
+.venv/bin/python -m web &
 pids+=($!)
 
 echo "ClaudIA : http://${HOST}:${PORT}/webhooks/connected/webhook"

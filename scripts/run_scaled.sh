@@ -25,6 +25,6 @@ for n in $(seq 1 "$SERVERS"); do
   echo "Rasa server $n: 127.0.0.1:$rasa_port, action server $n: 127.0.0.1:$actions_port"
 done
 # The web front reaches Rasa through the proxy, so any server may answer.
-CLAUDIA_RASA_URL="${CLAUDIA_RASA_URL:-http://127.0.0.1:8080}" .venv/bin/python -m portal &
+CLAUDIA_RASA_URL="${CLAUDIA_RASA_URL:-http://127.0.0.1:8080}" .venv/bin/python -m web &
 pids+=($!)
 wait

@@ -12,9 +12,9 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import services
+from claudia import services
 from actions.context import PROCEDURE_SLOTS
-from actions.identity import TOKEN_METADATA_KEY, issue_assertion
+from claudia.identity import TOKEN_METADATA_KEY, issue_assertion
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_REGISTRY = ROOT / "demo" / "registry.yml"

@@ -17,10 +17,10 @@ def stack(tmp_path_factory):
 
 @pytest.fixture
 def admin(stack):
-    """Runs `python -m actions.admin` against the stack's registry."""
+    """Runs `python -m claudia.admin` against the stack's registry."""
 
     def run(*args):
-        result = subprocess.run([sys.executable, "-m", "actions.admin", *args], cwd=ROOT,
+        result = subprocess.run([sys.executable, "-m", "claudia.admin", *args], cwd=ROOT,
                                 env=stack.env, capture_output=True, text=True, check=True)
         return result.stdout
 

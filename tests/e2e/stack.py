@@ -19,7 +19,7 @@ from typing import Dict, List, Optional
 
 import requests
 
-from actions.identity import issue_token
+from claudia.identity import issue_token
 from scripts.endpoints import write_endpoints
 from tests.fake_insee import FakeInsee
 
@@ -108,7 +108,7 @@ class Stack:
         self.env.update(self.extra_env)
         for command in (["load", str(ROOT / "demo" / "registry.yml")],
                         ["operators", str(ROOT / "demo" / "operators.yml")]):
-            subprocess.run([sys.executable, "-m", "actions.admin", *command],
+            subprocess.run([sys.executable, "-m", "claudia.admin", *command],
                            cwd=ROOT, env=self.env, check=True, capture_output=True)
         endpoints = write_endpoints(self.workdir / "endpoints.yml",
                                     f"http://127.0.0.1:{self.actions_port}/webhook",
@@ -119,7 +119,7 @@ class Stack:
                              "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
                              "--interface", "127.0.0.1", "--port", str(self.rasa_port),
                              "--enable-api", "--auth-token", API_TOKEN])
-        self._spawn("web", [sys.executable, "-m", "portal"])
+        self._spawn("web", [sys.executable, "-m", "web"])
         self._wait_until_ready()
         return self
 

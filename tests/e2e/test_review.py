@@ -10,8 +10,8 @@ from datetime import date, timedelta
 import pytest
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 
-from actions.db import Database
-from console.review import Filters, Review
+from claudia.db import Database
+from web.review import Filters, Review
 from tests.conftest import MAIRIE
 from tests.e2e.stack import MODEL, ROOT, Chat, Operator
 

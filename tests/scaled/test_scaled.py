@@ -21,7 +21,7 @@ import yaml
 from sqlalchemy import create_engine, text
 from stdnum import luhn
 
-from actions.identity import issue_token
+from claudia.identity import issue_token
 from scripts.endpoints import write_endpoints
 from tests.e2e.stack import MODEL, ROOT, free_port
 
@@ -69,7 +69,7 @@ def cluster(tmp_path_factory):
     env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="2", RASA_TELEMETRY_ENABLED="false",
                CLAUDIA_DB_URL=pg, CLAUDIA_JWT_SECRET=SECRET, SIRENE_SOURCE=str(work / "sirene.csv"),
                SANIC_HOST="127.0.0.1")
-    subprocess.run([sys.executable, "-m", "actions.admin", "load", str(work / "registry.yml")], cwd=ROOT, env=env,
+    subprocess.run([sys.executable, "-m", "claudia.admin", "load", str(work / "registry.yml")], cwd=ROOT, env=env,
                    check=True, capture_output=True)
     processes, rasa_ports = [], []
     for n in range(2):

@@ -1,0 +1,90 @@
+"""Every setting of ClaudIA, read from environment variables with safe defaults.
+
+This is the one place where configuration is documented; the README's
+"Configuration" table mirrors it.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Development-only secret: good enough for the demo and the tests, refused in production.
+DEV_JWT_SECRET = "claudia-development-secret-not-for-production"
+
+
+class InsecureConfiguration(Exception):
+    """Production mode with a development default: refuse to start."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    # "production" refuses development defaults (see check_production).
+    environment: str
+    # Database of the structure registry, the audit journal and conversation owners.
+    db_url: str
+    # HS256 secret that signs the portal's tokens (shared with the portal).
+    jwt_secret: str
+    # Optional expected audience ("aud" claim); when unset, tokens carrying one are refused.
+    jwt_audience: Optional[str]
+    # "api" for the INSEE API Sirene 3.11, otherwise the path of a StockEtablissement CSV.
+    sirene_source: str
+    sirene_api_url: str
+    insee_api_key: str
+    # Bounds on each SIRENE API call (seconds) and on waiting after a 429.
+    sirene_timeout: float
+    sirene_max_retry_wait: float
+    # How long a SIRENE answer is reused (seconds); 0 disables the cache.
+    sirene_cache_ttl: float
+    # Longest user message accepted by the connected channel (characters).
+    max_message_length: int
+    # Live chat opening hours (see claudia/opening_hours.py) and their time zone.
+    livechat_hours: str
+    timezone: str
+
+
+def _default_db_url() -> str:
+    return f"sqlite:///{PROJECT_ROOT / 'var' / 'claudia.db'}"
+
+
+def load_settings() -> Settings:
+    env = os.environ
+    return Settings(
+        environment=(env.get("CLAUDIA_ENV") or "development").strip().lower(),
+        db_url=env.get("CLAUDIA_DB_URL") or _default_db_url(),
+        jwt_secret=env.get("CLAUDIA_JWT_SECRET") or DEV_JWT_SECRET,
+        jwt_audience=env.get("CLAUDIA_JWT_AUDIENCE") or None,
+        sirene_source=env.get("SIRENE_SOURCE")
+        or str(PROJECT_ROOT / "demo" / "sirene.csv"),
+        sirene_api_url=(
+            env.get("SIRENE_API_URL") or "https://api.insee.fr/api-sirene/3.11"
+        ).rstrip("/"),
+        insee_api_key=env.get("INSEE_API_KEY", ""),
+        sirene_timeout=float(env.get("SIRENE_TIMEOUT", "5")),
+        sirene_max_retry_wait=float(env.get("SIRENE_MAX_RETRY_WAIT", "4")),
+        sirene_cache_ttl=float(env.get("SIRENE_CACHE_TTL", "60")),
+        max_message_length=int(env.get("CLAUDIA_MAX_MESSAGE_LENGTH", "1000")),
+        livechat_hours=env.get("CLAUDIA_LIVECHAT_HOURS", "mon-fri 08:30-18:30"),
+        timezone=env.get("CLAUDIA_TIMEZONE", "Europe/Paris"),
+    )
+
+
+def check_production(settings: Settings, environ: Optional[dict] = None) -> None:
+    """In production, every secret must come from the environment, none from the defaults."""
+    if settings.environment != "production":
+        return
+    env = os.environ if environ is None else environ
+    problems = []
+    if not env.get("CLAUDIA_JWT_SECRET") or settings.jwt_secret == DEV_JWT_SECRET:
+        problems.append("CLAUDIA_JWT_SECRET must be set (not the development secret)")
+    elif len(settings.jwt_secret) < 32:
+        problems.append("CLAUDIA_JWT_SECRET must be at least 32 characters long")
+    if not env.get("CLAUDIA_DB_URL"):
+        problems.append("CLAUDIA_DB_URL must be set explicitly")
+    if settings.sirene_source.strip().lower() == "api" and not settings.insee_api_key:
+        problems.append("INSEE_API_KEY must be set with SIRENE_SOURCE=api")
+    if problems:
+        raise InsecureConfiguration("production mode refused: " + "; ".join(problems))

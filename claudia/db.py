@@ -1,0 +1,92 @@
+"""Connection to the project's database: a SQLite file by default, PostgreSQL by URL.
+
+Writes that must not race (checking rights and a structure's status, then
+changing it) run in `Database.write()`: on SQLite that is a `BEGIN IMMEDIATE`
+transaction (one writer at a time), on PostgreSQL the registry locks the rows
+it reads with `SELECT ... FOR UPDATE`.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Dict, Iterator
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from claudia.models import Base
+
+_IMMEDIATE = "claudia_immediate"
+
+
+def _prepare_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        immediate = conn.get_execution_options().get(_IMMEDIATE)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # How long a writer waits for another one (ms): CLAUDIA_DB_BUSY_TIMEOUT_MS, 15 s by default.
+        busy = int(os.environ.get("CLAUDIA_DB_BUSY_TIMEOUT_MS", "15000"))
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": busy / 1000}, future=True
+        )
+        _prepare_sqlite(engine, busy)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, future=True)
+    Base.metadata.create_all(engine)
+    return engine
+
+
+class Database:
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = make_engine(url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._reader = sessionmaker(bind=self.engine, future=True, expire_on_commit=False)
+        self._writer = sessionmaker(
+            bind=self.engine.execution_options(**{_IMMEDIATE: True}),
+            future=True,
+            expire_on_commit=False,
+        )
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._reader() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A transaction that holds the write lock from its first statement."""
+        with self._writer() as session, session.begin():
+            yield session
+
+
+_databases: Dict[str, Database] = {}
+_lock = threading.Lock()
+
+
+def get_database(url: str) -> Database:
+    """One Database (engine and pool) per URL and process."""
+    with _lock:
+        if url not in _databases:
+            _databases[url] = Database(url)
+        return _databases[url]

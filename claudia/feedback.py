@@ -1,0 +1,60 @@
+"""Evaluations of the assistant (the guide's thumbs up / thumbs down)."""
+from __future__ import annotations
+
+from typing import List, Optional
+
+from sqlalchemy import select
+
+from claudia.db import Database
+from claudia.models import Feedback, utcnow
+
+POSITIVE, NEGATIVE = "positif", "negatif"
+# The guide's four reasons, in its order, with the words shown to the user.
+REASONS = {
+    "question_non_comprise": "La question n'a pas été comprise",
+    "reponse_imprecise": "La réponse apportée était imprécise ou incomplète",
+    "reponse_compliquee": "La réponse apportée était compliquée",
+    "autre": "Autre",
+}
+
+
+class FeedbackStore:
+    def __init__(self, database: Database):
+        self.db = database
+
+    def record(
+        self,
+        conversation_id: str,
+        login: Optional[str],
+        vote: str,
+        context: Optional[dict] = None,
+        reason: Optional[str] = None,
+        comment: Optional[str] = None,
+        comment_cancelled: bool = False,
+    ) -> dict:
+        context = context or {}
+        with self.db.write() as session:
+            entry = Feedback(
+                at=utcnow(),
+                conversation_id=conversation_id,
+                login=login,
+                procedure=context.get("operation"),
+                siret=context.get("siret"),
+                outcome=context.get("outcome"),
+                vote=vote,
+                reason=reason,
+                comment=comment,
+                comment_cancelled=int(comment_cancelled),
+            )
+            session.add(entry)
+            session.flush()
+            return entry.as_dict()
+
+    def for_conversation(self, conversation_id: str) -> List[dict]:
+        with self.db.read() as session:
+            query = select(Feedback).where(Feedback.conversation_id == conversation_id).order_by(Feedback.id)
+            return [f.as_dict() for f in session.execute(query).scalars()]
+
+    def all(self) -> List[dict]:
+        with self.db.read() as session:
+            return [f.as_dict() for f in session.execute(select(Feedback).order_by(Feedback.id)).scalars()]

@@ -1,0 +1,149 @@
+"""The live-chat queue: requests to talk to an operator, and the messages they send.
+
+A request is `attente` (waiting) until an operator takes it (`en_cours`), then
+`close`. Outside opening hours the user may leave a `message` instead.
+Everything lives in the project's database so requests survive restarts and
+every console and Rasa server sees the same queue.
+"""
+from __future__ import annotations
+
+import json
+from typing import List, Optional
+
+from sqlalchemy import select
+
+from claudia.db import Database
+from claudia.models import Handoff, Outbox, utcnow
+
+WAITING, ONGOING, CLOSED, MESSAGE = "attente", "en_cours", "close", "message"
+OPERATOR, ASSISTANT = "operateur", "assistant"
+
+
+class HandoffError(Exception):
+    """The operation does not fit the request's state (closed, taken by someone else)."""
+
+
+def _as_dict(handoff: Handoff) -> dict:
+    now = utcnow()
+    return {
+        "id": handoff.id,
+        "conversation_id": handoff.conversation_id,
+        "login": handoff.login,
+        "status": handoff.status,
+        "created_at": handoff.created_at.isoformat() + "Z",
+        "taken_at": handoff.taken_at.isoformat() + "Z" if handoff.taken_at else None,
+        "closed_at": handoff.closed_at.isoformat() + "Z" if handoff.closed_at else None,
+        "waiting_seconds": int(((handoff.taken_at or now) - handoff.created_at).total_seconds()),
+        "operator": handoff.operator,
+        "context": json.loads(handoff.context or "{}"),
+        "message": handoff.message,
+    }
+
+
+class HandoffQueue:
+    def __init__(self, database: Database):
+        self.db = database
+
+    # -- the assistant's side -----------------------------------------------
+    def request(self, conversation_id: str, login: Optional[str], context: dict) -> dict:
+        """Queues a request, or returns the one already open for this conversation."""
+        with self.db.write() as session:
+            existing = self._open(session, conversation_id)
+            if existing is not None:
+                return _as_dict(existing)
+            handoff = Handoff(conversation_id=conversation_id, login=login, status=WAITING,
+                              created_at=utcnow(), context=json.dumps(context, ensure_ascii=False))
+            session.add(handoff)
+            session.flush()
+            return _as_dict(handoff)
+
+    def leave_message(self, conversation_id: str, login: Optional[str], context: dict, message: str) -> dict:
+        with self.db.write() as session:
+            handoff = Handoff(conversation_id=conversation_id, login=login, status=MESSAGE,
+                              created_at=utcnow(), context=json.dumps(context, ensure_ascii=False),
+                              message=message)
+            session.add(handoff)
+            session.flush()
+            return _as_dict(handoff)
+
+    def open_for(self, conversation_id: str) -> Optional[dict]:
+        with self.db.read() as session:
+            handoff = self._open(session, conversation_id)
+            return _as_dict(handoff) if handoff else None
+
+    @staticmethod
+    def _open(session, conversation_id: str) -> Optional[Handoff]:
+        return session.execute(
+            select(Handoff).where(Handoff.conversation_id == conversation_id,
+                                  Handoff.status.in_((WAITING, ONGOING)))
+        ).scalars().first()
+
+    # -- the console's side -----------------------------------------------------
+    def listing(self) -> List[dict]:
+        """Waiting and ongoing chats, then messages left, oldest first."""
+        with self.db.read() as session:
+            rows = session.execute(
+                select(Handoff).where(Handoff.status.in_((WAITING, ONGOING, MESSAGE)))
+                .order_by(Handoff.created_at, Handoff.id)
+            ).scalars()
+            return [_as_dict(h) for h in rows]
+
+    def get(self, handoff_id: int) -> Optional[dict]:
+        with self.db.read() as session:
+            handoff = session.get(Handoff, handoff_id)
+            return _as_dict(handoff) if handoff else None
+
+    def take(self, handoff_id: int, operator: str) -> dict:
+        with self.db.write() as session:
+            handoff = session.get(Handoff, handoff_id)
+            if handoff is None or handoff.status not in (WAITING, ONGOING):
+                raise HandoffError("cette discussion n'est plus ouverte")
+            handoff.status, handoff.operator = ONGOING, operator
+            handoff.taken_at = handoff.taken_at or utcnow()
+            return _as_dict(handoff)
+
+    def check_owner(self, handoff_id: int, operator: str) -> dict:
+        handoff = self.get(handoff_id)
+        if handoff is None or handoff.get("status") != ONGOING or handoff["operator"] != operator:
+            raise HandoffError("prenez d'abord cette discussion en charge")
+        return handoff
+
+    def close(self, handoff_id: int, operator: str) -> dict:
+        with self.db.write() as session:
+            handoff = session.get(Handoff, handoff_id)
+            if handoff is None or handoff.status != ONGOING or handoff.operator != operator:
+                raise HandoffError("prenez d'abord cette discussion en charge")
+            handoff.status, handoff.closed_at = CLOSED, utcnow()
+            return _as_dict(handoff)
+
+    def archive_message(self, handoff_id: int, operator: str) -> dict:
+        """Marks a message left outside opening hours as dealt with."""
+        with self.db.write() as session:
+            handoff = session.get(Handoff, handoff_id)
+            if handoff is None or handoff.status != MESSAGE:
+                raise HandoffError("ce message n'est plus en attente")
+            handoff.status, handoff.operator, handoff.closed_at = CLOSED, operator, utcnow()
+            return _as_dict(handoff)
+
+    # -- messages to the user's chat ------------------------------------------------
+    def post(self, conversation_id: str, author: str, text: str,
+             operator_name: Optional[str] = None, buttons: Optional[list] = None) -> int:
+        with self.db.write() as session:
+            message = Outbox(conversation_id=conversation_id, at=utcnow(), author=author,
+                             operator_name=operator_name, text=text,
+                             buttons=json.dumps(buttons or [], ensure_ascii=False))
+            session.add(message)
+            session.flush()
+            return message.id
+
+    def outbox_after(self, conversation_id: str, after_id: int = 0) -> List[dict]:
+        with self.db.read() as session:
+            rows = session.execute(
+                select(Outbox).where(Outbox.conversation_id == conversation_id, Outbox.id > after_id)
+                .order_by(Outbox.id)
+            ).scalars()
+            return [
+                {"id": m.id, "at": m.at.isoformat() + "Z", "author": m.author,
+                 "operator_name": m.operator_name, "text": m.text, "buttons": json.loads(m.buttons)}
+                for m in rows
+            ]

@@ -1,0 +1,31 @@
+"""What the channel says about a message it cannot pass on."""
+from __future__ import annotations
+
+RIEN_MODIFIE = "Je n'ai rien modifié."
+
+# -- channel ---------------------------------------------------------------
+REQUETE_INVALIDE = (
+    "Votre message n'a pas pu être lu. Merci de réessayer depuis la fenêtre de discussion."
+)
+MESSAGE_VIDE = "Votre message est vide. Que puis-je faire pour vous ?"
+MESSAGE_TROP_LONG = (
+    "Votre message est trop long (plus de {limite} caractères). "
+    "Pourriez-vous le formuler plus brièvement ?"
+)
+CONVERSATION_D_UN_AUTRE = (
+    "Cette conversation est rattachée à un autre compte. "
+    "Merci d'ouvrir une nouvelle conversation depuis votre espace Chorus Pro."
+)
+INCIDENT_TECHNIQUE = (
+    "Je rencontre une difficulté technique momentanée : votre message n'a pas pu être traité et "
+    "rien n'a été modifié. Merci de le renvoyer dans quelques instants."
+)
+ENREGISTREMENT_IMPOSSIBLE = (
+    "Un incident technique a empêché l'enregistrement : rien n'a été modifié. Merci de réessayer "
+    "dans quelques instants."
+)
+COMMANDE_NON_ACCEPTEE = (
+    "Je ne peux pas traiter cette commande. Merci d'utiliser les boutons proposés "
+    "ou d'écrire votre demande en quelques mots."
+)
+

@@ -1,0 +1,64 @@
+"""The process-wide services the actions and the channel use, built once from Settings."""
+from __future__ import annotations
+
+import threading
+from typing import Optional
+
+from claudia.config import Settings, load_settings
+from claudia.conversations import Conversations
+from claudia.db import get_database
+from claudia.feedback import FeedbackStore
+from claudia.handoff import HandoffQueue
+from claudia.opening_hours import OpeningHours
+from claudia.registry import Registry
+from claudia.sirene import SireneSource, build_sirene
+
+_lock = threading.Lock()
+_settings: Optional[Settings] = None
+_sirene: Optional[SireneSource] = None
+
+
+def settings() -> Settings:
+    global _settings
+    with _lock:
+        if _settings is None:
+            _settings = load_settings()
+        return _settings
+
+
+def registry() -> Registry:
+    return Registry(get_database(settings().db_url))
+
+
+def conversations() -> Conversations:
+    return Conversations(get_database(settings().db_url))
+
+
+def feedback() -> FeedbackStore:
+    return FeedbackStore(get_database(settings().db_url))
+
+
+def handoffs() -> HandoffQueue:
+    return HandoffQueue(get_database(settings().db_url))
+
+
+def opening_hours() -> OpeningHours:
+    current = settings()
+    return OpeningHours(current.livechat_hours, current.timezone)
+
+
+def sirene() -> SireneSource:
+    global _sirene
+    current = settings()
+    with _lock:
+        if _sirene is None:
+            _sirene = build_sirene(current)
+        return _sirene
+
+
+def reset() -> None:
+    """Forget settings and services (tests change the environment between cases)."""
+    global _settings, _sirene
+    with _lock:
+        _settings = None
+        _sirene = None
