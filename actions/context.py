@@ -7,7 +7,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 from claudia import services
-from claudia.identity import token_from_metadata, verify_assertion
 
 # Intents that ask something beside the current step; the form lets rules answer them.
 INTERRUPTIONS = {"demander_definition", "demander_prerequis", "annuler", "recommencer", "demander_agent"}
@@ -28,10 +27,16 @@ PROCEDURE_SLOTS = [
 
 
 def current_login(tracker: Tracker) -> Optional[str]:
-    """The login the channel vouched for on the latest message of this conversation."""
-    token = token_from_metadata((tracker.latest_message or {}).get("metadata"))
-    identity = verify_assertion(token, tracker.sender_id, services.settings().jwt_secret)
-    return identity.login if identity else None
+    """The login the channel recorded for the latest message of this conversation."""
+    latest = tracker.latest_message or {}
+    return services.assertions().login_for(latest.get("message_id"), tracker.sender_id, latest.get("text"))
+
+
+def spend_confirmation(tracker: Tracker, expected_prompt: str) -> Optional[str]:
+    """The login who answered yes to `expected_prompt` with the latest message (once)."""
+    latest = tracker.latest_message or {}
+    return services.assertions().spend_confirmation(
+        latest.get("message_id"), tracker.sender_id, latest.get("text"), expected_prompt)
 
 
 def latest_intent(tracker: Tracker) -> Optional[str]:

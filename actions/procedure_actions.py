@@ -11,7 +11,8 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from claudia import messages, services
-from actions.context import current_login, reset_procedure
+from actions.context import current_login, reset_procedure, spend_confirmation
+from actions.procedure_prompts import QUESTIONS
 from claudia.registry import ABANDONED, ACTIVATE, DONE, REFUSED, Attempt, Refusal
 from claudia.sirene import SireneUnavailable
 
@@ -45,9 +46,22 @@ def _all_steps_confirmed(tracker: Tracker) -> bool:
         return (
             tracker.get_slot("successeur_existe") is True
             and bool(tracker.get_slot("siret_successeur"))
+            and (tracker.get_slot("fiche_successeur") or {}).get("siret") == tracker.get_slot("siret_successeur")
             and tracker.get_slot("confirmation_action") is True
         )
     return True
+
+
+def final_question(tracker: Tracker) -> str:
+    """The last question the user must have said yes to, as the form asked it from these slots.
+
+    Activation and inactivation with a successor end with « Confirmez-vous cette action ? »;
+    inactivation of a structure closed in SIRENE ends with the structure's card.
+    """
+    fiche = tracker.get_slot("fiche_structure") or {}
+    if tracker.get_slot("action_statut") == ACTIVATE or fiche.get("sirene_active"):
+        return QUESTIONS["confirmation_action"](tracker)[0]
+    return QUESTIONS["confirmation_structure"](tracker)[0]
 
 
 class TerminerProcedure(Action):
@@ -65,6 +79,17 @@ class TerminerProcedure(Action):
             services.registry().record(attempt, outcome, ending)
         elif not _all_steps_confirmed(tracker):
             ending = "etapes_incompletes"
+            services.registry().record(attempt, REFUSED, ending)
+            dispatcher.utter_message(text=messages.refusal(ending))
+        elif login is None:
+            ending = "non_connecte"
+            services.registry().record(attempt, REFUSED, ending)
+            dispatcher.utter_message(text=messages.refusal(ending))
+        elif spend_confirmation(tracker, final_question(tracker)) != login:
+            # Not the user's own « oui » to this very question, said once through the
+            # channel: replayed, appended through Rasa's API, or slots changed since.
+            ending = "confirmation_non_verifiee"
+            logger.warning("unverified confirmation in %s", tracker.sender_id)
             services.registry().record(attempt, REFUSED, ending)
             dispatcher.utter_message(text=messages.refusal(ending))
         else:

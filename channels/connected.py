@@ -10,12 +10,20 @@ What it guarantees, before Rasa sees anything:
 - a conversation id stays with the identity that started it (403 otherwise);
 - a message starting with "/" is accepted only if it is exactly one of the
   buttons just offered in this conversation: typing it is then the same as
-  clicking. Anything else gets a polite French answer and reaches nobody.
+  clicking. Anything else gets a polite French answer and reaches nobody;
+- for a signed-in user's message, the channel understands it (NLU) itself and
+  records server-side who sent it, what it said, what it was understood as and
+  which question of the assistant it answered (claudia/assertions.py). Rasa
+  gets the message with that id and parse; the tracker holds no proof of
+  identity, and a write needs that record;
+- conversation ids are restricted to letters, digits and `._:@-`;
+  not-connected visitors are limited (channels/guards.py).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -25,19 +33,13 @@ from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from claudia import messages, services
-from channels import speedups
-from claudia.identity import (
-    TOKEN_METADATA_KEY,
-    bearer_token,
-    issue_assertion,
-    token_expiry,
-    verify_token,
-)
+from channels import guards, speedups
+from claudia.assertions import digest
+from claudia.conversations import valid_sender_id
+from claudia.identity import bearer_token, token_expiry, verify_token
 
 logger = logging.getLogger(__name__)
 speedups.apply()
-
-MAX_SENDER_LENGTH = 128
 
 
 def _bot_reply(sender_id: str, text: str, status: int = 200) -> HTTPResponse:
@@ -56,6 +58,12 @@ def _offered_payloads(replies: List[Dict[str, Any]]) -> List[str]:
         for button in reply.get("buttons") or []
         if isinstance(button.get("payload"), str)
     ]
+
+
+def _prompt_hash(replies: List[Dict[str, Any]]) -> Optional[str]:
+    """The question the user now sees: the last text the assistant said in this turn."""
+    texts = [reply["text"] for reply in replies if isinstance(reply.get("text"), str)]
+    return digest(texts[-1]) if texts else None
 
 
 class ConnectedInput(InputChannel):
@@ -98,8 +106,10 @@ class ConnectedInput(InputChannel):
             bearer_token(request.headers.get("Authorization")), settings.jwt_secret, settings.jwt_audience
         )
         login = identity.login if identity else None
-        if not sender_id or len(sender_id) > MAX_SENDER_LENGTH or \
-                not await _in_thread(services.conversations().claim, sender_id, login):
+        if not valid_sender_id(sender_id):
+            return _bot_reply("", messages.REQUETE_INVALIDE, status=400)
+        # Polling never creates a conversation: an unknown id is not the caller's.
+        if not await _in_thread(services.conversations().belongs_to, sender_id, login):
             return _bot_reply(sender_id, messages.CONVERSATION_D_UN_AUTRE, status=403)
         queue = services.handoffs()
         handoff = await _in_thread(queue.open_for, sender_id)
@@ -114,7 +124,7 @@ class ConnectedInput(InputChannel):
         body = _json_body(request)
         sender_id = body.get("sender") if body else None
         text = body.get("message") if body else None
-        if not isinstance(sender_id, str) or not sender_id.strip() or len(sender_id) > MAX_SENDER_LENGTH:
+        if not valid_sender_id(sender_id):
             return _bot_reply("", messages.REQUETE_INVALIDE, status=400)
         if not isinstance(text, str):
             return _bot_reply(sender_id, messages.REQUETE_INVALIDE, status=400)
@@ -135,19 +145,30 @@ class ConnectedInput(InputChannel):
             logger.warning("conversation %s refused to another identity", sender_id)
             return _bot_reply(sender_id, messages.CONVERSATION_D_UN_AUTRE, status=403)
 
+        prompt_hash, message_count = await _in_thread(conversations.activity, sender_id)
+        if login is None:
+            refusal = guards.anonymous_refusal(request.remote_addr or request.ip, message_count)
+            if refusal:
+                return _bot_reply(sender_id, refusal, status=429)
+            guards.retention_now_and_then()
+
         if text.startswith("/"):
             offered = await _in_thread(conversations.offered_payloads, sender_id)
             if text not in offered:
                 return _bot_reply(sender_id, messages.COMMANDE_NON_ACCEPTEE)
 
-        metadata: Dict[str, Any] = {}
-        if identity is not None:
-            metadata[TOKEN_METADATA_KEY] = issue_assertion(
-                login, sender_id, token_expiry(token), settings.jwt_secret
-            )
+        message_id = secrets.token_hex(16)
+        # Understood here (Rasa then reuses this parse, so NLU runs once) so that the
+        # record says what the message meant, whatever a tracker may later claim.
+        parse_data = await request.app.ctx.agent.parse_message(text)
+        if login is not None:
+            await _in_thread(
+                services.assertions().issue, message_id, sender_id, login, text,
+                (parse_data.get("intent") or {}).get("name"), prompt_hash, token_expiry(token))
         collector = CollectingOutputChannel()
         await on_new_message(
-            UserMessage(text, collector, sender_id, input_channel=self.name(), metadata=metadata)
+            UserMessage(text, collector, sender_id, parse_data=parse_data, input_channel=self.name(),
+                        message_id=message_id)
         )
         if not collector.messages and not await _in_thread(services.handoffs().open_for, sender_id):
             # Silence is only expected during a live chat; otherwise something failed
@@ -156,7 +177,8 @@ class ConnectedInput(InputChannel):
             return _bot_reply(sender_id, messages.INCIDENT_TECHNIQUE)
         try:
             await _in_thread(
-                conversations.remember_payloads, sender_id, _offered_payloads(collector.messages)
+                conversations.remember_turn, sender_id, _offered_payloads(collector.messages),
+                _prompt_hash(collector.messages),
             )
         except SQLAlchemyError:
             # The answer matters more: the user can still type instead of clicking.

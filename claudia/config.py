@@ -5,7 +5,9 @@ This is the one place where configuration is documented; the README's
 """
 from __future__ import annotations
 
+import math
 import os
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -14,6 +16,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Development-only secret: good enough for the demo and the tests, refused in production.
 DEV_JWT_SECRET = "claudia-development-secret-not-for-production"
+ENVIRONMENTS = ("development", "production")
+# Bits a secret must show by its characters' frequencies (32 random hex digits show ~118).
+MIN_SECRET_BITS = 100
+MIN_SECRET_LENGTH = 32
 
 
 class InsecureConfiguration(Exception):
@@ -44,16 +50,32 @@ class Settings:
     # Live chat opening hours (see claudia/opening_hours.py) and their time zone.
     livechat_hours: str
     timezone: str
+    # Rasa's SQL tracker store (the retention of not-connected conversations deletes from it).
+    tracker_db_url: str = ""
+    # Not-connected chats: messages per conversation, messages per address and minute,
+    # and hours without a message after which they are deleted.
+    anonymous_max_messages: int = 60
+    anonymous_rate_per_minute: int = 30
+    anonymous_retention_hours: float = 24.0
 
 
 def _default_db_url() -> str:
     return f"sqlite:///{PROJECT_ROOT / 'var' / 'claudia.db'}"
 
 
+def _environment(value: Optional[str]) -> str:
+    name = (value or "development").strip().lower()
+    if name not in ENVIRONMENTS:
+        # "prod", "staging"...: running as development by mistake would be worse than stopping.
+        raise InsecureConfiguration(
+            f"CLAUDIA_ENV={value!r} is not one of {', '.join(ENVIRONMENTS)}: refusing to start")
+    return name
+
+
 def load_settings() -> Settings:
     env = os.environ
     return Settings(
-        environment=(env.get("CLAUDIA_ENV") or "development").strip().lower(),
+        environment=_environment(env.get("CLAUDIA_ENV")),
         db_url=env.get("CLAUDIA_DB_URL") or _default_db_url(),
         jwt_secret=env.get("CLAUDIA_JWT_SECRET") or DEV_JWT_SECRET,
         jwt_audience=env.get("CLAUDIA_JWT_AUDIENCE") or None,
@@ -69,7 +91,35 @@ def load_settings() -> Settings:
         max_message_length=int(env.get("CLAUDIA_MAX_MESSAGE_LENGTH", "1000")),
         livechat_hours=env.get("CLAUDIA_LIVECHAT_HOURS", "mon-fri 08:30-18:30"),
         timezone=env.get("CLAUDIA_TIMEZONE", "Europe/Paris"),
+        tracker_db_url=env.get("CLAUDIA_TRACKER_DB_URL") or f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}",
+        anonymous_max_messages=int(env.get("CLAUDIA_ANONYMOUS_MAX_MESSAGES", "60")),
+        anonymous_rate_per_minute=int(env.get("CLAUDIA_ANONYMOUS_RATE", "30")),
+        anonymous_retention_hours=float(env.get("CLAUDIA_ANONYMOUS_RETENTION_HOURS", "24")),
     )
+
+
+def secret_strength(value: str) -> float:
+    """Bits of a secret, estimated from its characters' frequencies (0 for "aaaa...")."""
+    if not value:
+        return 0.0
+    counts = Counter(value)
+    per_char = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    return per_char * len(value)
+
+
+def weak_secret(name: str, value: Optional[str]) -> Optional[str]:
+    """Why `value` is not fit to be the production secret `name`, or None."""
+    if not value:
+        return f"{name} must be set"
+    if value != value.strip() or any(c.isspace() for c in value):
+        return f"{name} must not contain spaces (a padded value is refused)"
+    if DEV_JWT_SECRET in value.lower() or (len(value) >= 8 and value.lower() in DEV_JWT_SECRET):
+        return f"{name} must not be (or contain) the development secret"
+    if len(value) < MIN_SECRET_LENGTH:
+        return f"{name} must be at least {MIN_SECRET_LENGTH} characters long"
+    if secret_strength(value) < MIN_SECRET_BITS:
+        return f"{name} is too predictable (repeated characters): use a random value"
+    return None
 
 
 def check_production(settings: Settings, environ: Optional[dict] = None) -> None:
@@ -77,11 +127,11 @@ def check_production(settings: Settings, environ: Optional[dict] = None) -> None
     if settings.environment != "production":
         return
     env = os.environ if environ is None else environ
-    problems = []
-    if not env.get("CLAUDIA_JWT_SECRET") or settings.jwt_secret == DEV_JWT_SECRET:
-        problems.append("CLAUDIA_JWT_SECRET must be set (not the development secret)")
-    elif len(settings.jwt_secret) < 32:
-        problems.append("CLAUDIA_JWT_SECRET must be at least 32 characters long")
+    problems = [problem for problem in (
+        weak_secret("CLAUDIA_JWT_SECRET", env.get("CLAUDIA_JWT_SECRET")),
+        *(weak_secret(name, env[name]) for name in ("CLAUDIA_ACTIONS_TOKEN", "CLAUDIA_RASA_API_TOKEN")
+          if name in env),
+    ) if problem]
     if not env.get("CLAUDIA_DB_URL"):
         problems.append("CLAUDIA_DB_URL must be set explicitly")
     if settings.sirene_source.strip().lower() == "api" and not settings.insee_api_key:

@@ -8,13 +8,22 @@ buttons the assistant just showed, i.e. when typing it equals clicking.
 from __future__ import annotations
 
 import json
-from typing import List, Optional
+import re
+from datetime import timedelta
+from typing import List, Optional, Tuple
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from claudia.db import Database
-from claudia.models import Conversation
+from claudia.models import Conversation, ConversationActivity, utcnow
+
+# Conversation ids: letters, digits and . _ : @ - only (no newline can forge a log line).
+SENDER_ID = re.compile(r"[A-Za-z0-9._:@-]{1,128}")
+
+
+def valid_sender_id(sender_id: object) -> bool:
+    return isinstance(sender_id, str) and SENDER_ID.fullmatch(sender_id) is not None
 
 
 class Conversations:
@@ -35,6 +44,12 @@ class Conversations:
             with self.db.read() as session:
                 return session.get(Conversation, sender_id).login == login
 
+    def belongs_to(self, sender_id: str, login: Optional[str]) -> bool:
+        """True if `sender_id` exists and is `login`'s; never creates anything (polling)."""
+        with self.db.read() as session:
+            row = session.get(Conversation, sender_id)
+            return row is not None and row.login == login
+
     def owner(self, sender_id: str) -> Optional[str]:
         with self.db.read() as session:
             row = session.execute(
@@ -52,3 +67,43 @@ class Conversations:
             row = session.get(Conversation, sender_id)
             if row is not None:
                 row.offered_payloads = json.dumps(payloads)
+
+    def activity(self, sender_id: str) -> Tuple[Optional[str], int]:
+        """The hash of the last question shown in this conversation, and its message count."""
+        with self.db.read() as session:
+            row = session.get(ConversationActivity, sender_id)
+            return (row.prompt_hash, row.message_count) if row else (None, 0)
+
+    def remember_turn(self, sender_id: str, payloads: List[str], prompt_hash: Optional[str]) -> None:
+        """After a turn: the buttons offered, the question shown, one more message counted."""
+        with self.db.write() as session:
+            row = session.get(Conversation, sender_id)
+            if row is not None:
+                row.offered_payloads = json.dumps(payloads)
+            activity = session.get(ConversationActivity, sender_id)
+            if activity is None:
+                activity = ConversationActivity(sender_id=sender_id, message_count=0)
+                session.add(activity)
+            activity.prompt_hash = prompt_hash
+            activity.message_count = (activity.message_count or 0) + 1
+            activity.last_message_at = utcnow()
+
+    def stale_anonymous(self, older_than: timedelta, limit: int = 500) -> List[str]:
+        """Not-connected conversations with no message for `older_than` (retention)."""
+        cutoff = utcnow() - older_than
+        with self.db.read() as session:
+            rows = session.execute(
+                select(Conversation.sender_id)
+                .outerjoin(ConversationActivity, ConversationActivity.sender_id == Conversation.sender_id)
+                .where(Conversation.login.is_(None), Conversation.created_at < cutoff,
+                       (ConversationActivity.last_message_at.is_(None))
+                       | (ConversationActivity.last_message_at < cutoff))
+                .limit(limit))
+            return [row[0] for row in rows]
+
+    def forget(self, sender_ids: List[str]) -> None:
+        if not sender_ids:
+            return
+        with self.db.write() as session:
+            session.execute(delete(ConversationActivity).where(ConversationActivity.sender_id.in_(sender_ids)))
+            session.execute(delete(Conversation).where(Conversation.sender_id.in_(sender_ids)))

@@ -2,26 +2,20 @@
 
 The portal signs an HS256 JWT (claims `sub` = login, `exp`) with the secret in
 CLAUDIA_JWT_SECRET. The connected channel verifies it on every message and
-passes an assertion to the action server in the message's metadata: a token
-signed with the same secret, bound to the conversation id, expiring with the
-portal token. The action server verifies it before reading or writing
-anything. Neither the message text nor any metadata the browser sends can
-name the user, and an assertion stored in the tracker cannot be replayed on
-another conversation.
+records, server-side, its word on that very message (claudia/assertions.py);
+the action server reads the user from that record. Neither the message text
+nor any metadata the browser sends can name the user, and nothing in the
+tracker store proves an identity.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any, Optional
 
 import jwt
 
 ALGORITHM = "HS256"
-# Key under which the channel hands its identity assertion to the action server.
-TOKEN_METADATA_KEY = "claudia_identity"
-# Audience of the channel's assertions: never accepted as a portal token, and back.
-ASSERTION_AUDIENCE = "claudia-actions"
 
 
 @dataclass(frozen=True)
@@ -72,38 +66,6 @@ def issue_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def issue_assertion(login: str, conversation_id: str, expires_at: int, secret: str) -> str:
-    """The channel's word that `login` speaks in `conversation_id` until `expires_at`."""
-    claims = {"sub": login, "conv": conversation_id, "exp": expires_at, "aud": ASSERTION_AUDIENCE}
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
-
-
-def verify_assertion(token: Optional[str], conversation_id: str, secret: str) -> Optional[Identity]:
-    """The identity the channel vouched for in this conversation, or None."""
-    if not token or not secret:
-        return None
-    try:
-        claims = jwt.decode(
-            token,
-            secret,
-            algorithms=[ALGORITHM],
-            audience=ASSERTION_AUDIENCE,
-            options={"require": ["sub", "exp", "conv"]},
-        )
-    except jwt.PyJWTError:
-        return None
-    if claims.get("conv") != conversation_id or not isinstance(claims.get("sub"), str):
-        return None
-    return Identity(login=claims["sub"])
-
-
 def token_expiry(token: str) -> int:
     """The `exp` of a token already verified."""
     return int(jwt.decode(token, options={"verify_signature": False})["exp"])
-
-
-def token_from_metadata(metadata: Optional[Mapping[str, Any]]) -> Optional[str]:
-    if not metadata:
-        return None
-    token = metadata.get(TOKEN_METADATA_KEY)
-    return token if isinstance(token, str) else None

@@ -215,3 +215,34 @@ class ReviewMark(Base):
     tags = Column(Text, nullable=False, default="[]")  # JSON list of strings
     updated_by = Column(String(128), nullable=True)
     updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class MessageAssertion(Base):
+    """The channel's word on one user message: who sent it, what it said, what it answered.
+
+    Kept server-side, never in the tracker: the tracker holds only the message id.
+    Expires with the portal token (or sooner); a write spends it once.
+    """
+
+    __tablename__ = "message_assertions"
+
+    message_id = Column(String(64), primary_key=True)
+    conversation_id = Column(String(255), nullable=False)
+    login = Column(String(128), nullable=False)
+    text_hash = Column(String(64), nullable=False)
+    intent = Column(String(64), nullable=True)
+    # Hash of the assistant's last question, shown to the user just before this message.
+    prompt_hash = Column(String(64), nullable=True)
+    expires_at = Column(DateTime, nullable=False, index=True)
+    spent_at = Column(DateTime, nullable=True)
+
+
+class ConversationActivity(Base):
+    """Per conversation: the last question the channel showed, and how many messages came."""
+
+    __tablename__ = "conversation_activity"
+
+    sender_id = Column(String(255), primary_key=True)
+    prompt_hash = Column(String(64), nullable=True)
+    message_count = Column(Integer, nullable=False, default=0)
+    last_message_at = Column(DateTime, nullable=False, default=utcnow, index=True)

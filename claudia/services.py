@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 from typing import Optional
 
+from claudia.assertions import MessageAssertions
 from claudia.config import Settings, load_settings
 from claudia.conversations import Conversations
 from claudia.db import get_database
@@ -32,6 +33,10 @@ def registry() -> Registry:
 
 def conversations() -> Conversations:
     return Conversations(get_database(settings().db_url))
+
+
+def assertions() -> MessageAssertions:
+    return MessageAssertions(get_database(settings().db_url))
 
 
 def feedback() -> FeedbackStore:

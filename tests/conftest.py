@@ -3,6 +3,7 @@ data, the demo SIRENE extract, and helpers that build the `Tracker` and
 `CollectingDispatcher` the actions receive from Rasa."""
 from __future__ import annotations
 
+import secrets
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -14,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from claudia import services
 from actions.context import PROCEDURE_SLOTS
-from claudia.identity import TOKEN_METADATA_KEY, issue_assertion
+from claudia.assertions import digest
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_REGISTRY = ROOT / "demo" / "registry.yml"
@@ -64,10 +65,13 @@ def dispatcher() -> CollectingDispatcher:
     return CollectingDispatcher()
 
 
-def assertion_metadata(login: Optional[str], sender: str, secret: str = SECRET, ttl: int = 600) -> dict:
-    if not login:
-        return {}
-    return {TOKEN_METADATA_KEY: issue_assertion(login, sender, int(time.time()) + ttl, secret)}
+def record_message(login: str, conversation: str, text: str, intent: Optional[str] = "affirmer",
+                   prompt: Optional[str] = None, ttl: int = 600) -> str:
+    """What the channel records for a signed-in user's message; returns the message id."""
+    message_id = secrets.token_hex(16)
+    services.assertions().issue(message_id, conversation, login, text, intent,
+                                digest(prompt) if prompt is not None else None, int(time.time()) + ttl)
+    return message_id
 
 
 def make_tracker(
@@ -78,21 +82,33 @@ def make_tracker(
     sender: str = "conversation-test",
     entities: Optional[List[dict]] = None,
     active_loop: Optional[str] = "formulaire_statut",
-    metadata: Optional[dict] = None,
+    recorded_for: Optional[str] = None,
+    answered: Optional[str] = None,
 ) -> Tracker:
-    """A tracker as Rasa sends it: the latest message carries the channel's assertion."""
+    """A tracker as Rasa sends it, after the channel recorded the latest message.
+
+    The record is made for `recorded_for` (default: this conversation), as an answer
+    to `answered` (default: the final question of the procedure these slots describe).
+    """
     values = {name: None for name in PROCEDURE_SLOTS}
     values.update(slots or {})
     latest = {
         "intent": {"name": intent, "confidence": 1.0} if intent else {},
         "entities": entities or [],
         "text": text,
-        "metadata": assertion_metadata(login, sender) if metadata is None else metadata,
+        "message_id": None,
+        "metadata": {},
     }
-    return Tracker(
+    tracker = Tracker(
         sender, values, latest, [], False, None,
         {"name": active_loop} if active_loop else {}, "action_listen",
     )
+    if login:
+        if answered is None and values.get("fiche_structure") and values.get("action_statut"):
+            from actions.procedure_actions import final_question
+            answered = final_question(tracker)
+        latest["message_id"] = record_message(login, recorded_for or sender, text, intent or "affirmer", answered)
+    return tracker
 
 
 def texts(dispatcher: CollectingDispatcher) -> str:

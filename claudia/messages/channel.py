@@ -29,3 +29,11 @@ COMMANDE_NON_ACCEPTEE = (
     "ou d'écrire votre demande en quelques mots."
 )
 
+TROP_DE_MESSAGES = (
+    "Vous avez envoyé beaucoup de messages en peu de temps. Merci de patienter une minute "
+    "avant de réessayer."
+)
+LIMITE_CONVERSATION_ANONYME = (
+    "Cette conversation sans connexion a atteint sa limite de messages. Pour continuer, "
+    "connectez-vous à Chorus Pro ou ouvrez une nouvelle conversation."
+)

@@ -102,6 +102,10 @@ REFUS = {
     "etapes_incompletes": (
         "Toutes les étapes de la procédure n'ont pas été confirmées. " + RIEN_MODIFIE
     ),
+    "confirmation_non_verifiee": (
+        "Je n'ai pas pu vérifier que vous avez confirmé exactement cette action. " + RIEN_MODIFIE
+        + " Si vous le souhaitez, recommencez la procédure depuis le début."
+    ),
 }
 
 

@@ -83,9 +83,7 @@ def test_expired_identity_at_write_time_changes_nothing(registry, dispatcher, do
 
 
 def test_identity_of_another_conversation_is_not_accepted(registry, dispatcher, domain):
-    from tests.conftest import assertion_metadata
-    tracker = make_tracker(ACTIVATION_CONFIRMED, active_loop=None,
-                           metadata=assertion_metadata("marie.dupont", "someone-elses-conversation"))
+    tracker = make_tracker(ACTIVATION_CONFIRMED, active_loop=None, recorded_for="someone-elses-conversation")
     run(TerminerProcedure(), tracker, dispatcher, domain)
     assert registry.structure(MAIRIE)["status"] == "inactive"
 

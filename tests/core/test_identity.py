@@ -2,11 +2,13 @@ import time
 
 import jwt
 
+from claudia import services
+from claudia.models import MessageAssertion
+from tests.conftest import record_message
+
 from claudia.identity import (
     bearer_token,
-    issue_assertion,
     issue_token,
-    verify_assertion,
     verify_token,
 )
 
@@ -67,21 +69,32 @@ def test_bearer_header():
     assert bearer_token(None) is None
 
 
-def test_assertion_is_bound_to_its_conversation():
-    exp = int(time.time()) + 60
-    assertion = issue_assertion("marie.dupont", "conv-1", exp, SECRET)
-    assert verify_assertion(assertion, "conv-1", SECRET).login == "marie.dupont"
-    assert verify_assertion(assertion, "conv-2", SECRET) is None
-    assert verify_assertion(assertion, "conv-1", "another-secret-of-sufficient-length-xx") is None
+def test_record_is_bound_to_its_conversation_and_text(env):
+    message = record_message("marie.dupont", "conv-1", "oui", prompt="Confirmez-vous ?")
+    records = services.assertions()
+    assert records.login_for(message, "conv-1", "oui") == "marie.dupont"
+    assert records.login_for(message, "conv-2", "oui") is None
+    assert records.login_for(message, "conv-1", "non") is None  # the text was replaced
+    assert records.login_for("0" * 32, "conv-1", "oui") is None  # a made-up message id
 
 
-def test_portal_token_and_assertion_are_not_interchangeable():
-    portal = issue_token("marie.dupont", SECRET)
-    assert verify_assertion(portal, "conv-1", SECRET) is None
-    assertion = issue_assertion("marie.dupont", "conv-1", int(time.time()) + 60, SECRET)
-    assert verify_token(assertion, SECRET) is None
+def test_confirmation_is_spent_once_and_only_for_its_question(env):
+    message = record_message("marie.dupont", "conv-1", "oui", prompt="Confirmez-vous A ?")
+    records = services.assertions()
+    assert records.spend_confirmation(message, "conv-1", "oui", "Confirmez-vous B ?") is None
+    assert records.spend_confirmation(message, "conv-1", "oui", "Confirmez-vous A ?") == "marie.dupont"
+    assert records.spend_confirmation(message, "conv-1", "oui", "Confirmez-vous A ?") is None
 
 
-def test_expired_assertion_is_refused():
-    assertion = issue_assertion("marie.dupont", "conv-1", int(time.time()) - 1, SECRET)
-    assert verify_assertion(assertion, "conv-1", SECRET) is None
+def test_a_no_cannot_confirm(env):
+    message = record_message("marie.dupont", "conv-1", "non", intent="nier", prompt="Confirmez-vous ?")
+    assert services.assertions().spend_confirmation(message, "conv-1", "non", "Confirmez-vous ?") is None
+
+
+def test_expired_records_are_refused_then_deleted(env):
+    message = record_message("marie.dupont", "conv-1", "oui", ttl=-1)
+    records = services.assertions()
+    assert records.login_for(message, "conv-1", "oui") is None
+    assert records.purge_expired() == 1
+    with records.db.read() as session:
+        assert session.get(MessageAssertion, message) is None

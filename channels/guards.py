@@ -1,0 +1,69 @@
+"""Bounds on what not-connected visitors can make the channel store.
+
+Anyone may chat without signing in, so each Rasa server limits not-connected
+messages per client address and minute, caps each not-connected conversation's
+length, and now and then deletes not-connected conversations idle for longer
+than the retention period (claudia/retention.py).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from datetime import timedelta
+from typing import Optional
+
+from claudia import messages, services
+from claudia.retention import purge_anonymous
+from claudia.throttle import SlidingWindow
+
+logger = logging.getLogger(__name__)
+
+RETENTION_EVERY_SECONDS = 600
+_per_address: Optional[SlidingWindow] = None
+_window_lock = threading.Lock()
+_last_retention = 0.0
+
+
+def _address_window() -> SlidingWindow:
+    global _per_address
+    with _window_lock:
+        if _per_address is None:
+            _per_address = SlidingWindow(services.settings().anonymous_rate_per_minute, 60)
+        return _per_address
+
+
+def reset() -> None:
+    """Forget the counts (tests)."""
+    global _per_address, _last_retention
+    with _window_lock:
+        _per_address, _last_retention = None, 0.0
+
+
+def anonymous_refusal(address: str, message_count: int) -> Optional[str]:
+    """A polite answer if this not-connected message is over a limit, else None."""
+    if message_count >= services.settings().anonymous_max_messages:
+        return messages.LIMITE_CONVERSATION_ANONYME
+    if not _address_window().allow(address or "?"):
+        return messages.TROP_DE_MESSAGES
+    return None
+
+
+def _retention() -> None:
+    settings = services.settings()
+    try:
+        purge_anonymous(services.conversations(), settings.tracker_db_url,
+                        timedelta(hours=settings.anonymous_retention_hours))
+    except Exception:  # retention must never break a conversation
+        logger.exception("retention of not-connected conversations failed")
+
+
+def retention_now_and_then() -> None:
+    """Runs the retention in a worker thread, at most every RETENTION_EVERY_SECONDS."""
+    global _last_retention
+    with _window_lock:
+        if time.monotonic() - _last_retention < RETENTION_EVERY_SECONDS and _last_retention:
+            return
+        _last_retention = time.monotonic()
+    asyncio.get_running_loop().run_in_executor(None, _retention)

@@ -1,0 +1,60 @@
+"""Counting attempts in a sliding window: sign-in guesses, anonymous messages.
+
+In memory, per process: the web front and each Rasa server keep their own counts,
+which bounds guessing and flooding per process (a restart forgets them).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict, deque
+from typing import Deque, Dict, Hashable
+
+
+class SlidingWindow:
+    def __init__(self, limit: int, window_seconds: float, max_keys: int = 100_000):
+        self.limit, self.window, self.max_keys = limit, window_seconds, max_keys
+        self._hits: Dict[Hashable, Deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _recent(self, key: Hashable, now: float) -> Deque[float]:
+        hits = self._hits[key]
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        return hits
+
+    def blocked(self, key: Hashable) -> bool:
+        """True if `key` already used up its attempts in the window."""
+        with self._lock:
+            now = time.monotonic()
+            blocked = len(self._recent(key, now)) >= self.limit
+            if not self._hits[key]:
+                del self._hits[key]
+            return blocked
+
+    def hit(self, key: Hashable) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if len(self._hits) >= self.max_keys:
+                self._forget_idle(now)
+            self._recent(key, now).append(now)
+
+    def allow(self, key: Hashable) -> bool:
+        """Counts one attempt; False if it is over the limit (not counted then)."""
+        with self._lock:
+            now = time.monotonic()
+            if len(self._hits) >= self.max_keys:
+                self._forget_idle(now)
+            hits = self._recent(key, now)
+            if len(hits) >= self.limit:
+                return False
+            hits.append(now)
+            return True
+
+    def reset(self, key: Hashable) -> None:
+        with self._lock:
+            self._hits.pop(key, None)
+
+    def _forget_idle(self, now: float) -> None:
+        for key in [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window]:
+            del self._hits[key]
