@@ -57,6 +57,9 @@ class Settings:
     anonymous_max_messages: int = 60
     anonymous_rate_per_minute: int = 30
     anonymous_retention_hours: float = 24.0
+    # Failed sign-ins (portal stand-in, console) allowed per account and per address in 15 minutes.
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 20
 
 
 def _default_db_url() -> str:
@@ -95,6 +98,8 @@ def load_settings() -> Settings:
         anonymous_max_messages=int(env.get("CLAUDIA_ANONYMOUS_MAX_MESSAGES", "60")),
         anonymous_rate_per_minute=int(env.get("CLAUDIA_ANONYMOUS_RATE", "30")),
         anonymous_retention_hours=float(env.get("CLAUDIA_ANONYMOUS_RETENTION_HOURS", "24")),
+        login_failures_per_account=int(env.get("CLAUDIA_LOGIN_FAILURES_PER_ACCOUNT", "5")),
+        login_failures_per_address=int(env.get("CLAUDIA_LOGIN_FAILURES_PER_ADDRESS", "20")),
     )
 
 

@@ -58,3 +58,25 @@ class SlidingWindow:
     def _forget_idle(self, now: float) -> None:
         for key in [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window]:
             del self._hits[key]
+
+
+class LoginThrottle:
+    """Failed sign-ins counted per account and per client address over `window` seconds.
+
+    Past either limit, sign-in is refused without checking the password (so guessing
+    costs the server nothing more) until old failures leave the window.
+    """
+
+    def __init__(self, per_account: int = 5, per_address: int = 20, window_seconds: float = 900):
+        self.accounts = SlidingWindow(per_account, window_seconds)
+        self.addresses = SlidingWindow(per_address, window_seconds)
+
+    def blocked(self, login: str, address: str) -> bool:
+        return self.accounts.blocked(login.strip().lower()) or self.addresses.blocked(address)
+
+    def failed(self, login: str, address: str) -> None:
+        self.accounts.hit(login.strip().lower())
+        self.addresses.hit(address)
+
+    def succeeded(self, login: str) -> None:
+        self.accounts.reset(login.strip().lower())

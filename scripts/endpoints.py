@@ -6,6 +6,11 @@ ACTIONS_URL            action server webhook   (default http://127.0.0.1:5055/we
 CLAUDIA_TRACKER_DB_URL tracker store, SQLAlchemy URL (default sqlite:///var/tracker.db)
 CLAUDIA_LOCK_STORE_URL lock store, redis://host:port/db, needed as soon as several Rasa
                        servers share the tracker store (default: in memory, one server)
+
+No secret is written: the file names them as `${VARIABLE}`, which Rasa substitutes
+from its environment (scripts/serve_rasa.py sets the stores' passwords from their
+URLs). The action server's shared secret goes in a header, `${CLAUDIA_ACTIONS_TOKEN}`.
+The file is private (0600) all the same.
 """
 from __future__ import annotations
 
@@ -19,6 +24,9 @@ import yaml
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
+# The action server answers only requests carrying this header with this secret.
+HEADER = "X-Claudia-Actions-Token"
+TOKEN_ENV = "CLAUDIA_ACTIONS_TOKEN"
 
 
 def tracker_store(url: str) -> dict:
@@ -28,10 +36,11 @@ def tracker_store(url: str) -> dict:
     if backend == "sqlite":
         return {"type": "SQL", "dialect": "sqlite", "db": parsed.database}
     store = {"type": "SQL", "dialect": parsed.drivername, "db": parsed.database}
-    for key, value in (("url", parsed.host), ("port", parsed.port),
-                       ("username", parsed.username), ("password", parsed.password)):
+    for key, value in (("url", parsed.host), ("port", parsed.port), ("username", parsed.username)):
         if value:
             store[key] = value
+    if parsed.password:
+        store["password"] = "${CLAUDIA_TRACKER_DB_PASSWORD}"
     return store
 
 
@@ -41,13 +50,13 @@ def lock_store(url: str) -> dict:
     store = {"type": "redis", "url": parsed.hostname or "127.0.0.1", "port": parsed.port or 6379,
              "db": int((parsed.path or "/0").strip("/") or 0)}
     if parsed.password:
-        store["password"] = parsed.password
+        store["password"] = "${CLAUDIA_LOCK_STORE_PASSWORD}"
     return store
 
 
 def endpoints(actions_url: str, tracker_db_url: str, lock_store_url: Optional[str] = None) -> dict:
     config = {
-        "action_endpoint": {"url": actions_url},
+        "action_endpoint": {"url": actions_url, "headers": {HEADER: "${" + TOKEN_ENV + "}"}},
         "tracker_store": tracker_store(tracker_db_url),
     }
     if lock_store_url:
@@ -58,7 +67,11 @@ def endpoints(actions_url: str, tracker_db_url: str, lock_store_url: Optional[st
 def write_endpoints(path: Path, actions_url: str, tracker_db_url: str,
                     lock_store_url: Optional[str] = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(endpoints(actions_url, tracker_db_url, lock_store_url), sort_keys=False))
+    text = yaml.safe_dump(endpoints(actions_url, tracker_db_url, lock_store_url), sort_keys=False)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    path.chmod(0o600)
     return path
 
 

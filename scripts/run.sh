@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Starts the action server, the Rasa server and the web front (portal and console) with the
 # current model and configuration; stops them all on Ctrl-C. Used by `make run`.
+# Secrets travel only in the environment (never on a command line, never in a file), and
+# everything this creates is private to this account (umask 077, var/ 0700).
 set -euo pipefail
+umask 077
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
@@ -13,22 +16,24 @@ export TF_INTRA_OP_PARALLELISM_THREADS="${TF_INTRA_OP_PARALLELISM_THREADS:-1}"
 export ACTION_SERVER_SANIC_WORKERS="${ACTION_SERVER_SANIC_WORKERS:-2}"
 HOST="${CLAUDIA_HOST:-127.0.0.1}"
 PORT="${CLAUDIA_PORT:-5005}"
-ACTIONS_PORT="${ACTIONS_PORT:-5055}"
+export ACTIONS_PORT="${ACTIONS_PORT:-5055}"
 export ACTIONS_URL="${ACTIONS_URL:-http://127.0.0.1:${ACTIONS_PORT}/webhook}"
-# Rasa's HTTP API is only for the console: token-protected, a fresh token per start if none is given.
-export CLAUDIA_RASA_API_TOKEN="${CLAUDIA_RASA_API_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')}"
+new_secret() { .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))'; }
+# Rasa's HTTP API is only for the console; the action server answers only Rasa. Fresh secrets
+# at each start unless given.
+export CLAUDIA_RASA_API_TOKEN="${CLAUDIA_RASA_API_TOKEN:-$(new_secret)}"
+export CLAUDIA_ACTIONS_TOKEN="${CLAUDIA_ACTIONS_TOKEN:-$(new_secret)}"
 export CLAUDIA_RASA_URL="${CLAUDIA_RASA_URL:-http://127.0.0.1:${PORT}}"
-mkdir -p var
+mkdir -p var && chmod 700 var
 .venv/bin/python -m scripts.endpoints var/endpoints.yml
 
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT INT TERM
-SANIC_HOST="${ACTIONS_HOST:-127.0.0.1}" .venv/bin/python -m rasa_sdk --actions actions --port "$ACTIONS_PORT" &
+.venv/bin/python -m scripts.serve_actions --port "$ACTIONS_PORT" &
 pids+=($!)
 .venv/bin/python -m web &
 pids+=($!)
 
 echo "ClaudIA : http://${HOST}:${PORT}/webhooks/connected/webhook"
-.venv/bin/rasa run --model models/claudia.tar.gz --endpoints var/endpoints.yml \
-  --credentials credentials.yml --interface "$HOST" --port "$PORT" \
-  --enable-api --auth-token "$CLAUDIA_RASA_API_TOKEN"
+.venv/bin/python -m scripts.serve_rasa --model models/claudia.tar.gz --endpoints var/endpoints.yml \
+  --credentials credentials.yml --interface "$HOST" --port "$PORT" --enable-api

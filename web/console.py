@@ -20,8 +20,10 @@ from claudia import services
 from claudia.handoff import ASSISTANT, OPERATOR, HandoffError
 from claudia.accounts import OPERATOR as OPERATOR_ROLE
 from claudia.accounts import Accounts, ConsoleUser
+from claudia.messages import TROP_DE_TENTATIVES
+from claudia.throttle import LoginThrottle
 from web.rasa_api import RasaApi
-from web.security import form_token_ok, security_headers
+from web.security import form_token_ok, security_headers, throttled_sign_in
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +31,7 @@ STATIC = Path(__file__).parent / "static" / "console"
 ACCOUNTS = web.AppKey("accounts", Accounts)
 RASA = web.AppKey("rasa", RasaApi)
 SECURE_COOKIES = web.AppKey("secure_cookies", bool)
+THROTTLE = web.AppKey("console_login_throttle", LoginThrottle)
 SESSION_COOKIE = "claudia_console"
 LOGIN_CSRF_COOKIE = "claudia_login_csrf"
 
@@ -107,9 +110,14 @@ async def login(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     if not form_token_ok(request, form, LOGIN_CSRF_COOKIE):
         return await login_form(request, "La page a expiré, merci de réessayer.")
-    token = request.app[ACCOUNTS].sign_in(str(form.get("login", "")), str(form.get("password", "")))
+    name, password = str(form.get("login", ""))[:128], str(form.get("password", ""))[:1024]
+    token, throttled = await throttled_sign_in(request, request.app[THROTTLE], name,
+                                               lambda: request.app[ACCOUNTS].sign_in(name, password))
     if token is None:
-        return await login_form(request, "Identifiant ou mot de passe incorrect.")
+        refused = await login_form(
+            request, TROP_DE_TENTATIVES if throttled else "Identifiant ou mot de passe incorrect.")
+        refused.set_status(429 if throttled else 200)
+        return refused
     user = request.app[ACCOUNTS].user_for(token)
     response = web.HTTPFound("/console/revue/" if user and user.role != OPERATOR_ROLE else "/console/")
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict", path="/console",
@@ -217,7 +225,12 @@ async def api_take(request: web.Request) -> web.Response:
 @operator_required
 async def api_message(request: web.Request) -> web.Response:
     user: ConsoleUser = request["user"]
-    body = await request.json()
+    try:
+        body = await request.json()
+    except ValueError:  # not JSON: the client's error, not a server failure
+        body = None
+    if not isinstance(body, dict):
+        return web.json_response({"erreur": "corps JSON attendu"}, status=400)
     text = str(body.get("text") or "").strip()[:2000]
     if not text:
         return web.json_response({"erreur": "message vide"}, status=400)
@@ -270,6 +283,8 @@ def create_app(rasa_url: str, rasa_token: str, secure_cookies: bool = False) -> 
     app[ACCOUNTS] = Accounts(services.handoffs().db)
     app[RASA] = RasaApi(rasa_url, rasa_token)
     app[SECURE_COOKIES] = secure_cookies
+    settings = services.settings()
+    app[THROTTLE] = LoginThrottle(settings.login_failures_per_account, settings.login_failures_per_address)
     app.router.add_get("/console/login", login_form)
     app.router.add_post("/console/login", login)
     app.router.add_post("/console/logout", logout)

@@ -18,7 +18,9 @@ from aiohttp import web
 
 from claudia import services
 from claudia.identity import issue_token
-from web.security import form_token_ok
+from claudia.messages import TROP_DE_TENTATIVES
+from claudia.throttle import LoginThrottle
+from web.security import form_token_ok, throttled_sign_in
 from web.portal_sessions import Manager, PortalSessions
 
 STATIC = Path(__file__).parent / "static" / "portal"
@@ -28,6 +30,7 @@ SESSIONS = web.AppKey("portal_sessions", PortalSessions)
 CHANNEL_URL = web.AppKey("channel_url", str)
 DEMO_PASSWORD = web.AppKey("demo_password", str)
 SECURE_COOKIES = web.AppKey("portal_secure_cookies", bool)
+THROTTLE = web.AppKey("portal_login_throttle", LoginThrottle)
 TOKEN_TTL_SECONDS = 300
 
 
@@ -101,11 +104,18 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     if not form_token_ok(request, form, LOGIN_CSRF_COOKIE):
         return sign_in_page(request, "La page a expiré, merci de réessayer.")
-    if not secrets.compare_digest(str(form.get("password", "")), request.app[DEMO_PASSWORD]):
-        return sign_in_page(request, "Compte ou mot de passe incorrect.")
-    token = request.app[SESSIONS].sign_in(str(form.get("login", "")))
+    login, password = str(form.get("login", ""))[:128], str(form.get("password", "")).encode()
+
+    def check() -> Optional[str]:
+        if not secrets.compare_digest(password, request.app[DEMO_PASSWORD].encode()):
+            return None
+        return request.app[SESSIONS].sign_in(login)
+
+    token, throttled = await throttled_sign_in(request, request.app[THROTTLE], login, check)
     if token is None:
-        return sign_in_page(request, "Compte ou mot de passe incorrect.")
+        refused = sign_in_page(request, TROP_DE_TENTATIVES if throttled else "Compte ou mot de passe incorrect.")
+        refused.set_status(429 if throttled else 200)
+        return refused
     response = web.HTTPFound("/")
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict", path="/",
                         secure=request.app[SECURE_COOKIES])
@@ -174,6 +184,8 @@ def add_portal(app: web.Application, rasa_url: str, demo_password: str, secure_c
     app[SECURE_COOKIES] = secure_cookies
     app[CHANNEL_URL] = rasa_url.rstrip("/") + "/webhooks/connected"
     app[DEMO_PASSWORD] = demo_password
+    settings = services.settings()
+    app[THROTTLE] = LoginThrottle(settings.login_failures_per_account, settings.login_failures_per_address)
     app.router.add_get("/", home)
     app.router.add_post("/connexion", sign_in)
     app.router.add_post("/deconnexion", sign_out)

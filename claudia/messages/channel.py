@@ -37,3 +37,6 @@ LIMITE_CONVERSATION_ANONYME = (
     "Cette conversation sans connexion a atteint sa limite de messages. Pour continuer, "
     "connectez-vous à Chorus Pro ou ouvrez une nouvelle conversation."
 )
+TROP_DE_TENTATIVES = (
+    "Trop de tentatives de connexion ont échoué. Par sécurité, réessayez dans quelques minutes."
+)

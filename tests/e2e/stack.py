@@ -2,8 +2,9 @@
 
 `Stack` runs the action server and the Rasa server (the trained model, the
 connected channel, a SQL tracker store) as separate processes, exactly as
-`make run` does, with a fresh SQLite registry loaded with the demo data and
-a loopback INSEE API serving the demo SIRENE extract.
+`make run` does (the same launchers, secrets only in the environment, umask
+077), with a fresh SQLite registry loaded with the demo data and a loopback
+INSEE API serving the demo SIRENE extract.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from typing import Dict, List, Optional
 import requests
 
 from claudia.identity import issue_token
+from scripts.endpoints import HEADER as ACTIONS_HEADER
 from scripts.endpoints import write_endpoints
 from tests.fake_insee import FakeInsee
 
@@ -27,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "claudia.tar.gz"
 SECRET = "e2e-secret-0123456789-abcdefghijklmnopqrstuv"
 API_TOKEN = "e2e-rasa-api-token-0123456789"
+ACTIONS_TOKEN = "e2e-actions-token-9876543210-zyxwvutsrq"
 
 
 def wait_for(predicate, timeout: float = 10.0):
@@ -98,6 +101,7 @@ class Stack:
             SANIC_HOST="127.0.0.1",
             CLAUDIA_LIVECHAT_HOURS="always",
             CLAUDIA_RASA_API_TOKEN=API_TOKEN,
+            CLAUDIA_ACTIONS_TOKEN=ACTIONS_TOKEN,
             CLAUDIA_RASA_URL=f"http://127.0.0.1:{self.rasa_port}",
             CLAUDIA_WEB_PORT=str(self.console_port),
             CLAUDIA_TRACKER_DB_URL=f"sqlite:///{self.workdir / 'tracker.db'}",
@@ -113,19 +117,18 @@ class Stack:
         endpoints = write_endpoints(self.workdir / "endpoints.yml",
                                     f"http://127.0.0.1:{self.actions_port}/webhook",
                                     f"sqlite:///{self.workdir / 'tracker.db'}")
-        self._spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
-                                "--port", str(self.actions_port)])
-        self._spawn("rasa", [str(Path(sys.executable).parent / "rasa"), "run", "--model", str(MODEL),
+        self._spawn("actions", [sys.executable, "-m", "scripts.serve_actions", "--port", str(self.actions_port)])
+        self._spawn("rasa", [sys.executable, "-m", "scripts.serve_rasa", "--model", str(MODEL),
                              "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
-                             "--interface", "127.0.0.1", "--port", str(self.rasa_port),
-                             "--enable-api", "--auth-token", API_TOKEN])
+                             "--interface", "127.0.0.1", "--port", str(self.rasa_port), "--enable-api"])
         self._spawn("web", [sys.executable, "-m", "web"])
         self._wait_until_ready()
         return self
 
     def _spawn(self, name: str, command: List[str]) -> None:
         log = open(self.workdir / f"{name}.log", "a")
-        process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                   umask=0o077)
         self.processes.append(process)
         self.named[name] = (process, command)
 
@@ -150,7 +153,8 @@ class Stack:
                 if process.poll() is not None:
                     raise RuntimeError(f"a server stopped at start-up; see {self.workdir}/*.log")
             try:
-                if all(requests.get(url, timeout=2).status_code == 200 for url in urls):
+                headers = {ACTIONS_HEADER: ACTIONS_TOKEN}
+                if all(requests.get(url, timeout=2, headers=headers).status_code == 200 for url in urls):
                     return
             except requests.RequestException:
                 pass

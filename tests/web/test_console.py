@@ -82,7 +82,7 @@ async def csrf_of(client):
 
 def test_passwords_are_hashed():
     stored = hash_password("secret-123")
-    assert "secret-123" not in stored and stored.startswith("scrypt$")
+    assert "secret-123" not in stored and stored.startswith("$argon2id$")
     assert check_password("secret-123", stored) and not check_password("secret-124", stored)
     assert hash_password("secret-123") != stored  # salted
 

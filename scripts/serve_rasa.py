@@ -1,0 +1,84 @@
+"""Starts the Rasa server without any secret on its command line.
+
+  python -m scripts.serve_rasa --model M --endpoints E --credentials C --interface H --port P [--enable-api]
+
+Arguments are `rasa run`'s. The HTTP API's token is read from CLAUDIA_RASA_API_TOKEN
+(`--auth-token` is refused: `ps` shows a command line to every local user). The
+endpoints file names its secrets as `${VARIABLE}`, which Rasa substitutes from
+this process's environment; the tracker store's and lock store's passwords are
+taken here from CLAUDIA_TRACKER_DB_URL and CLAUDIA_LOCK_STORE_URL. Request bodies
+are capped at CLAUDIA_RASA_MAX_BODY bytes (1 MB: a chat message is 1,000
+characters at most); umask 077 and private databases (scripts/private_files.py).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from typing import List, Optional
+from urllib.parse import urlparse
+
+from sqlalchemy.engine import make_url
+
+from scripts.private_files import make_private
+
+TOKEN_ENV = "CLAUDIA_RASA_API_TOKEN"
+DEFAULT_MAX_BODY = 1024 * 1024
+
+
+def export_store_passwords(environ=os.environ) -> None:
+    """Passwords the endpoints file refers to as ${CLAUDIA_TRACKER_DB_PASSWORD} / ${CLAUDIA_LOCK_STORE_PASSWORD}."""
+    tracker = environ.get("CLAUDIA_TRACKER_DB_URL")
+    if tracker:
+        environ["CLAUDIA_TRACKER_DB_PASSWORD"] = make_url(tracker).password or ""
+    lock = environ.get("CLAUDIA_LOCK_STORE_URL")
+    if lock:
+        environ["CLAUDIA_LOCK_STORE_PASSWORD"] = urlparse(lock).password or ""
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if any(arg.startswith("--auth-token") or arg.startswith("--jwt-secret") for arg in argv):
+        raise SystemExit("Les secrets ne se passent pas en ligne de commande : utilisez CLAUDIA_RASA_API_TOKEN.")
+    token = os.environ.get(TOKEN_ENV)
+    if "--enable-api" in argv and not token:
+        raise SystemExit(f"{TOKEN_ENV} est requis avec --enable-api.")
+    from claudia.config import check_production, load_settings
+
+    settings = load_settings()
+    check_production(settings)
+    make_private([settings.db_url, settings.tracker_db_url])
+    export_store_passwords()
+    # Sanic reads SANIC_* variables into its configuration when Rasa creates its app.
+    os.environ["SANIC_REQUEST_MAX_SIZE"] = os.environ.get("CLAUDIA_RASA_MAX_BODY", str(DEFAULT_MAX_BODY))
+    _run_rasa(argv, token)
+
+
+def _run_rasa(argv: List[str], token: Optional[str]) -> None:
+    """What `rasa run` does (rasa.__main__.main), with the API token from the environment."""
+    import rasa.telemetry
+    from rasa.__main__ import create_argument_parser
+    from rasa.plugin import plugin_manager
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.io import configure_colored_logging
+    from rasa.utils.log_utils import configure_structlog
+    from rasa.utils.tensorflow import environment as tf_env
+
+    args = create_argument_parser().parse_args(["run", *argv])
+    args.auth_token = token
+    configure_logging_and_warnings(args.loglevel, getattr(args, "logging_config_file", None),
+                                   warn_only_once=True, filter_repeated_logs=True)
+    tf_env.setup_tf_environment()
+    sys.path.insert(1, os.getcwd())
+    configure_colored_logging(args.loglevel)
+    result = plugin_manager().hook.configure_commandline(cmdline_arguments=args)
+    endpoints_file = result[0] if result else None
+    rasa.telemetry.initialize_telemetry()
+    plugin_manager().hook.init_telemetry(endpoints_file=endpoints_file)
+    plugin_manager().hook.init_managers(endpoints_file=endpoints_file)
+    plugin_manager().hook.init_anonymization_pipeline(endpoints_file=endpoints_file)
+    configure_structlog(args.loglevel)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
