@@ -44,3 +44,47 @@ def test_action_server_refuses_to_start(tmp_path):
     result = subprocess.run([sys.executable, "-c", "import actions"], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode != 0 and "production mode refused" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["prod", "Production2", "staging", "dev"])
+def test_unknown_environment_names_are_refused(monkeypatch, name):
+    """`CLAUDIA_ENV=prod` used to run silently as development, defaults and all."""
+    monkeypatch.setenv("CLAUDIA_ENV", name)
+    with pytest.raises(InsecureConfiguration, match="CLAUDIA_ENV"):
+        load_settings()
+
+
+@pytest.mark.parametrize("secret,problem", [
+    (DEV_JWT_SECRET + " ", "spaces"),
+    (" " + DEV_JWT_SECRET, "spaces"),
+    ("X" + DEV_JWT_SECRET.upper() + "X", "development secret"),
+    ("a" * 32, "predictable"),
+    ("a" * 200, "predictable"),
+    ("ab" * 16, "predictable"),
+    ("0123456789" * 4, "predictable"),
+])
+def test_weak_or_padded_secrets_are_refused(monkeypatch, secret, problem):
+    with pytest.raises(InsecureConfiguration, match=problem):
+        check_production(production(monkeypatch, CLAUDIA_JWT_SECRET=secret, CLAUDIA_DB_URL="postgresql://x"))
+
+
+def test_random_secrets_are_accepted(monkeypatch):
+    import secrets
+    for value in (secrets.token_hex(16), secrets.token_urlsafe(32), STRONG):
+        check_production(production(monkeypatch, CLAUDIA_JWT_SECRET=value, CLAUDIA_DB_URL="postgresql://x"))
+
+
+def test_weak_service_tokens_are_refused_in_production(monkeypatch):
+    settings = production(monkeypatch, CLAUDIA_JWT_SECRET=STRONG, CLAUDIA_DB_URL="postgresql://x",
+                          CLAUDIA_ACTIONS_TOKEN="z" * 40)
+    with pytest.raises(InsecureConfiguration, match="CLAUDIA_ACTIONS_TOKEN"):
+        check_production(settings)
+
+
+@pytest.mark.parametrize("launcher", ["scripts.serve_rasa", "scripts.serve_actions", "web"])
+def test_servers_refuse_an_unknown_environment(launcher):
+    env = {"CLAUDIA_ENV": "prod", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT),
+           "CLAUDIA_ACTIONS_TOKEN": "t" * 40, "CLAUDIA_RASA_API_TOKEN": "t" * 40}
+    result = subprocess.run([sys.executable, "-m", launcher, "--port", "1"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and "CLAUDIA_ENV" in result.stderr

@@ -102,6 +102,10 @@ class Stack:
             CLAUDIA_LIVECHAT_HOURS="always",
             CLAUDIA_RASA_API_TOKEN=API_TOKEN,
             CLAUDIA_ACTIONS_TOKEN=ACTIONS_TOKEN,
+            # Every test talks from 127.0.0.1: no per-address limit on not-connected messages
+            # here (tests/channels cover it), and a conversation cap a test can reach quickly.
+            CLAUDIA_ANONYMOUS_RATE="1000000",
+            CLAUDIA_ANONYMOUS_MAX_MESSAGES="40",
             CLAUDIA_RASA_URL=f"http://127.0.0.1:{self.rasa_port}",
             CLAUDIA_WEB_PORT=str(self.console_port),
             CLAUDIA_TRACKER_DB_URL=f"sqlite:///{self.workdir / 'tracker.db'}",
