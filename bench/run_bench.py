@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import shutil
+import secrets
 import signal
 import statistics
 import subprocess
@@ -228,7 +229,8 @@ def prepare_ours(work: Path, env: Dict[str, str], conversations: int) -> Assista
                                                       for i, s in enumerate(sirets)), encoding="utf-8")
     ours_env = dict(env, CLAUDIA_DB_URL=f"sqlite:///{work / 'claudia.db'}", CLAUDIA_JWT_SECRET=SECRET,
                     SIRENE_SOURCE=str(work / "sirene.csv"), PYTHONPATH=str(ROOT), SANIC_HOST="127.0.0.1",
-                    **RUNTIME_TUNING)
+                    CLAUDIA_ACTIONS_TOKEN="bench-actions-token-" + secrets.token_hex(16),
+                    CLAUDIA_TRACKER_DB_URL=f"sqlite:///{work / 'tracker.db'}", **RUNTIME_TUNING)
     cache_env = dict(ours_env, RASA_CACHE_DIRECTORY=str(work / "cache-ours"))
     seconds = timed_train(ROOT, work / "models-ours", cache_env, ["--config", "config.yml", "--domain", "domain.yml",
                                                                  "--data", "data"])
@@ -236,9 +238,11 @@ def prepare_ours(work: Path, env: Dict[str, str], conversations: int) -> Assista
     subprocess.run([sys.executable, "-m", "scripts.endpoints", str(work / "endpoints.yml")], cwd=ROOT, check=True,
                    env=dict(ours_env, ACTIONS_URL=f"http://127.0.0.1:{actions_port}/webhook",
                             CLAUDIA_TRACKER_DB_URL=f"sqlite:///{work / 'tracker.db'}"))
-    actions = Server("ClaudIA actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
+    # Started as `make run` starts them (scripts/serve_actions.py, scripts/serve_rasa.py).
+    actions = Server("ClaudIA actions", [sys.executable, "-m", "scripts.serve_actions",
                                          "--port", str(actions_port)], ROOT, ours_env, work / "actions.log")
-    rasa = Server("ClaudIA rasa", [RASA, "run", "--model", str(work / "models-ours" / "model.tar.gz"),
+    rasa = Server("ClaudIA rasa", [sys.executable, "-m", "scripts.serve_rasa",
+                                   "--model", str(work / "models-ours" / "model.tar.gz"),
                                    "--endpoints", str(work / "endpoints.yml"),
                                    "--credentials", str(ROOT / "credentials.yml"),
                                    "--interface", "127.0.0.1", "--port", str(rasa_port)], ROOT, ours_env,

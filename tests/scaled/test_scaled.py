@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
+import uuid
 
 import aiohttp
 import pytest
@@ -68,7 +68,8 @@ def cluster(tmp_path_factory):
                                      "".join(f"{s},A\n" for s in structures))
     env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="2", RASA_TELEMETRY_ENABLED="false",
                CLAUDIA_DB_URL=pg, CLAUDIA_JWT_SECRET=SECRET, SIRENE_SOURCE=str(work / "sirene.csv"),
-               SANIC_HOST="127.0.0.1")
+               CLAUDIA_TRACKER_DB_URL=pg, CLAUDIA_LOCK_STORE_URL=services["CLAUDIA_TEST_REDIS_URL"],
+               CLAUDIA_ACTIONS_TOKEN="scaled-actions-token-" + uuid.uuid4().hex)
     subprocess.run([sys.executable, "-m", "claudia.admin", "load", str(work / "registry.yml")], cwd=ROOT, env=env,
                    check=True, capture_output=True)
     processes, rasa_ports = [], []
@@ -76,10 +77,11 @@ def cluster(tmp_path_factory):
         actions_port, rasa_port = free_port(), free_port()
         endpoints = write_endpoints(work / f"endpoints{n}.yml", f"http://127.0.0.1:{actions_port}/webhook", pg,
                                     services["CLAUDIA_TEST_REDIS_URL"])
-        processes.append(subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port",
+        # The same launchers as `make run-scaled` (scripts/serve_actions.py, scripts/serve_rasa.py).
+        processes.append(subprocess.Popen([sys.executable, "-m", "scripts.serve_actions", "--port",
                                            str(actions_port)], cwd=ROOT, env=env,
                                           stdout=open(work / f"actions{n}.log", "w"), stderr=subprocess.STDOUT))
-        processes.append(subprocess.Popen([str(Path(sys.executable).parent / "rasa"), "run", "--model", str(MODEL),
+        processes.append(subprocess.Popen([sys.executable, "-m", "scripts.serve_rasa", "--model", str(MODEL),
                                            "--endpoints", str(endpoints), "--credentials",
                                            str(ROOT / "credentials.yml"), "--interface", "127.0.0.1",
                                            "--port", str(rasa_port)], cwd=ROOT, env=env,
