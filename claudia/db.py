@@ -43,7 +43,9 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # Private from the start (SQLite gives its -wal and -shm files the same mode).
+            Path(parsed.database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            Path(parsed.database).touch(mode=0o600, exist_ok=True)
         # How long a writer waits for another one (ms): CLAUDIA_DB_BUSY_TIMEOUT_MS, 15 s by default.
         busy = int(os.environ.get("CLAUDIA_DB_BUSY_TIMEOUT_MS", "15000"))
         engine = create_engine(
