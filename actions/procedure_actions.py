@@ -85,17 +85,26 @@ class TerminerProcedure(Action):
             ending = "non_connecte"
             services.registry().record(attempt, REFUSED, ending)
             dispatcher.utter_message(text=messages.refusal(ending))
-        elif spend_confirmation(tracker, final_question(tracker)) != login:
-            # Not the user's own « oui » to this very question, said once through the
-            # channel: replayed, appended through Rasa's API, or slots changed since.
-            ending = "confirmation_non_verifiee"
-            logger.warning("unverified confirmation in %s", tracker.sender_id)
-            services.registry().record(attempt, REFUSED, ending)
-            dispatcher.utter_message(text=messages.refusal(ending))
         else:
-            ending = self._carry_out(dispatcher, tracker, attempt)
+            ending = self._check_then_carry_out(dispatcher, tracker, attempt)
         offer_evaluation(dispatcher)
         return reset_procedure() + [SlotSet("derniere_procedure", _summary(tracker, ending))]
+
+    def _check_then_carry_out(self, dispatcher: CollectingDispatcher, tracker: Tracker, attempt: Attempt) -> str:
+        try:
+            confirmed_by = spend_confirmation(tracker, final_question(tracker))
+        except SQLAlchemyError:
+            logger.exception("could not read the confirmation of %s", tracker.sender_id)
+            dispatcher.utter_message(text=messages.ENREGISTREMENT_IMPOSSIBLE)
+            return "incident_technique"
+        if confirmed_by != attempt.login:
+            # Not the user's own « oui » to this very question, said once through the
+            # channel: replayed, appended through Rasa's API, or slots changed since.
+            logger.warning("unverified confirmation in %s", tracker.sender_id)
+            services.registry().record(attempt, REFUSED, "confirmation_non_verifiee")
+            dispatcher.utter_message(text=messages.refusal("confirmation_non_verifiee"))
+            return "confirmation_non_verifiee"
+        return self._carry_out(dispatcher, tracker, attempt)
 
     @staticmethod
     def _carry_out(dispatcher: CollectingDispatcher, tracker: Tracker, attempt: Attempt) -> str:

@@ -2,11 +2,12 @@
 import asyncio
 
 import pytest
+import yaml
 
 from claudia import messages
 from actions.help_actions import Expliquer
 from actions.procedure_actions import AnnulerProcedure, RecommencerProcedure, TerminerProcedure
-from tests.conftest import COMMUNAUTE, ECOLE, MAIRIE, SYNDICAT, make_tracker, texts
+from tests.conftest import COMMUNAUTE, DEMO_REGISTRY, ECOLE, MAIRIE, SYNDICAT, make_tracker, texts
 
 
 def run(action, tracker, dispatcher, domain):
@@ -148,3 +149,37 @@ def test_prerequisites_follow_the_chosen_action(env, dispatcher, domain):
     run(Expliquer(), make_tracker({"action_statut": "inactiver"}, intent="demander_prerequis", text="prérequis ?"),
         dispatcher, domain)
     assert texts(dispatcher) == messages.PREREQUIS_INACTIVATION
+
+
+@pytest.mark.parametrize("failing", ["claudia.assertions.MessageAssertions.spend_confirmation",
+                                     "claudia.registry.Registry.apply"])
+def test_database_failure_at_write_time_changes_nothing(registry, dispatcher, domain, monkeypatch, failing):
+    """The database fails while checking the confirmation or writing: polite, nothing changed."""
+    from sqlalchemy.exc import OperationalError
+
+    def fail(*args, **kwargs):
+        raise OperationalError("UPDATE", {}, Exception("database is locked"))
+
+    tracker = make_tracker(ACTIVATION_CONFIRMED, active_loop=None)
+    monkeypatch.setattr(failing, fail)
+    run(TerminerProcedure(), tracker, dispatcher, domain)
+    assert messages.ENREGISTREMENT_IMPOSSIBLE in texts(dispatcher)
+    assert registry.structure(MAIRIE)["status"] == "inactive"
+    assert all(entry["outcome"] != "effectuee" for entry in registry.journal())
+
+
+def test_a_confirmation_is_spent_by_its_write(registry, dispatcher, domain):
+    tracker = make_tracker(ACTIVATION_CONFIRMED, active_loop=None)
+    run(TerminerProcedure(), tracker, dispatcher, domain)
+    assert registry.structure(MAIRIE)["status"] == "active"
+    registry.replace_all(yaml.safe_load(DEMO_REGISTRY.read_text(encoding="utf-8")))
+    run(TerminerProcedure(), tracker, dispatcher, domain)  # the same message, replayed
+    assert registry.structure(MAIRIE)["status"] == "inactive"
+    assert "confirmation_non_verifiee" in [entry["reason"] for entry in registry.journal()]
+
+
+def test_a_yes_to_another_question_does_not_confirm(registry, dispatcher, domain):
+    tracker = make_tracker(CASE_2_CONFIRMED, active_loop=None, answered="Existe-t-il un autre SIRET ?")
+    run(TerminerProcedure(), tracker, dispatcher, domain)
+    assert registry.structure(SYNDICAT)["status"] == "active"
+    assert "Je n'ai pas pu vérifier" in texts(dispatcher)

@@ -222,3 +222,10 @@ def test_rasa_refuses_huge_bodies(stack, where):
         f"http://127.0.0.1:{stack.rasa_port}/conversations/gros/tracker/events?token={API_TOKEN}"
     response = requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=60)
     assert response.status_code == 413
+
+
+def test_action_server_refuses_huge_bodies_even_from_rasa(stack):
+    body = b'{"next_action": "action_listen", "x": "' + b"a" * (17 * 1024 * 1024) + b'"}'
+    response = requests.post(f"http://127.0.0.1:{stack.actions_port}/webhook", data=body, timeout=60,
+                             headers={ACTIONS_HEADER: ACTIONS_TOKEN, "Content-Type": "application/json"})
+    assert response.status_code == 413

@@ -67,9 +67,8 @@ def test_rasa_server_restarted_mid_procedure(faulty):
 
 
 def test_database_locked_during_the_write(faulty):
-    user = chat(faulty)
-    user.say("activer une structure publique")
-    user.say("269 300 125 00011")  # already active: ends at once; use a fresh one below
+    """Another writer holds the database when the user confirms: the channel cannot record
+    the message, says so politely, changes nothing; the same click then goes through."""
     user = chat(faulty)
     connection = sqlite3.connect(faulty.env["CLAUDIA_DB_URL"].replace("sqlite:///", ""))
     connection.execute("UPDATE structures SET status = 'inactive' WHERE siret = ?", (MAIRIE,))
@@ -77,13 +76,17 @@ def test_database_locked_during_the_write(faulty):
     user.say(f"activer la structure publique {MAIRIE}")
     user.click("Oui")
     assert "Confirmez-vous" in user.text
+    offered = user.replies
     connection.execute("BEGIN EXCLUSIVE")  # another writer holds the database
     try:
         user.click("Confirmer")
     finally:
         connection.rollback()
         connection.close()
-    assert user.status == 200
-    assert "incident technique a empêché l'enregistrement" in user.text and "rien n'a été modifié" in user.text
+    assert user.status == 503
+    assert "difficulté technique" in user.text and "rien n'a été modifié" in user.text
     assert status_of(faulty, MAIRIE) == "inactive"
     assert ("effectuee", None) not in journal_of(faulty, user.sender)  # no partial state, no false entry
+    user.click_from(offered, "Confirmer")  # the database is free again: the same click
+    assert "est désormais active" in user.text
+    assert status_of(faulty, MAIRIE) == "active"
