@@ -141,11 +141,12 @@ class ConnectedInput(InputChannel):
         identity = verify_token(token, settings.jwt_secret, settings.jwt_audience)
         login = identity.login if identity else None
         conversations = services.conversations()
-        if not await _in_thread(conversations.claim, sender_id, login):
+        turn = await _in_thread(conversations.claim_turn, sender_id, login)
+        if turn is None:
             logger.warning("conversation %s refused to another identity", sender_id)
             return _bot_reply(sender_id, messages.CONVERSATION_D_UN_AUTRE, status=403)
 
-        prompt_hash, message_count = await _in_thread(conversations.activity, sender_id)
+        prompt_hash, message_count = turn
         if login is None:
             refusal = guards.anonymous_refusal(request.remote_addr or request.ip, message_count)
             if refusal:

@@ -112,6 +112,11 @@ def secret_strength(value: str) -> float:
     return per_char * len(value)
 
 
+def _repeats_itself(value: str) -> bool:
+    """"abcabcabc...": the same piece over and over (period at most half the length)."""
+    return any(value[period:] == value[:-period] for period in range(1, len(value) // 2 + 1))
+
+
 def weak_secret(name: str, value: Optional[str]) -> Optional[str]:
     """Why `value` is not fit to be the production secret `name`, or None."""
     if not value:
@@ -122,7 +127,7 @@ def weak_secret(name: str, value: Optional[str]) -> Optional[str]:
         return f"{name} must not be (or contain) the development secret"
     if len(value) < MIN_SECRET_LENGTH:
         return f"{name} must be at least {MIN_SECRET_LENGTH} characters long"
-    if secret_strength(value) < MIN_SECRET_BITS:
+    if secret_strength(value) < MIN_SECRET_BITS or _repeats_itself(value):
         return f"{name} is too predictable (repeated characters): use a random value"
     return None
 

@@ -44,6 +44,18 @@ class Conversations:
             with self.db.read() as session:
                 return session.get(Conversation, sender_id).login == login
 
+    def claim_turn(self, sender_id: str, login: Optional[str]) -> Optional[Tuple[Optional[str], int]]:
+        """`claim`, and in the same read the conversation's last question and message count;
+        None if the conversation is someone else's."""
+        with self.db.read() as session:
+            row = session.get(Conversation, sender_id)
+            if row is not None:
+                if row.login != login:
+                    return None
+                activity = session.get(ConversationActivity, sender_id)
+                return (activity.prompt_hash, activity.message_count) if activity else (None, 0)
+        return (None, 0) if self.claim(sender_id, login) else None
+
     def belongs_to(self, sender_id: str, login: Optional[str]) -> bool:
         """True if `sender_id` exists and is `login`'s; never creates anything (polling)."""
         with self.db.read() as session:
@@ -67,12 +79,6 @@ class Conversations:
             row = session.get(Conversation, sender_id)
             if row is not None:
                 row.offered_payloads = json.dumps(payloads)
-
-    def activity(self, sender_id: str) -> Tuple[Optional[str], int]:
-        """The hash of the last question shown in this conversation, and its message count."""
-        with self.db.read() as session:
-            row = session.get(ConversationActivity, sender_id)
-            return (row.prompt_hash, row.message_count) if row else (None, 0)
 
     def remember_turn(self, sender_id: str, payloads: List[str], prompt_hash: Optional[str]) -> None:
         """After a turn: the buttons offered, the question shown, one more message counted."""

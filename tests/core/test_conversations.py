@@ -23,3 +23,14 @@ def test_offered_payloads_are_remembered(env):
     assert conversations.offered_payloads("c3") == []
     conversations.remember_payloads("c3", ["/affirmer", "/nier"])
     assert conversations.offered_payloads("c3") == ["/affirmer", "/nier"]
+
+
+def test_claim_turn_reads_the_last_question_and_the_count(env):
+    from claudia import services
+    conversations = services.conversations()
+    assert conversations.claim_turn("c9", "marie.dupont") == (None, 0)
+    conversations.remember_turn("c9", ["/affirmer"], "hash-1")
+    conversations.remember_turn("c9", [], "hash-2")
+    assert conversations.claim_turn("c9", "marie.dupont") == ("hash-2", 2)
+    assert conversations.claim_turn("c9", "paul.martin") is None
+    assert conversations.offered_payloads("c9") == []
