@@ -71,6 +71,11 @@ class LoginThrottle:
         self.accounts = SlidingWindow(per_account, window_seconds)
         self.addresses = SlidingWindow(per_address, window_seconds)
 
+    @classmethod
+    def for_settings(cls, settings) -> "LoginThrottle":
+        """With the limits of `claudia.config.Settings`."""
+        return cls(settings.login_failures_per_account, settings.login_failures_per_address)
+
     def blocked(self, login: str, address: str) -> bool:
         return self.accounts.blocked(login.strip().lower()) or self.addresses.blocked(address)
 

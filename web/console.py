@@ -283,8 +283,7 @@ def create_app(rasa_url: str, rasa_token: str, secure_cookies: bool = False) -> 
     app[ACCOUNTS] = Accounts(services.handoffs().db)
     app[RASA] = RasaApi(rasa_url, rasa_token)
     app[SECURE_COOKIES] = secure_cookies
-    settings = services.settings()
-    app[THROTTLE] = LoginThrottle(settings.login_failures_per_account, settings.login_failures_per_address)
+    app[THROTTLE] = LoginThrottle.for_settings(services.settings())
     app.router.add_get("/console/login", login_form)
     app.router.add_post("/console/login", login)
     app.router.add_post("/console/logout", logout)

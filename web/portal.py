@@ -184,8 +184,7 @@ def add_portal(app: web.Application, rasa_url: str, demo_password: str, secure_c
     app[SECURE_COOKIES] = secure_cookies
     app[CHANNEL_URL] = rasa_url.rstrip("/") + "/webhooks/connected"
     app[DEMO_PASSWORD] = demo_password
-    settings = services.settings()
-    app[THROTTLE] = LoginThrottle(settings.login_failures_per_account, settings.login_failures_per_address)
+    app[THROTTLE] = LoginThrottle.for_settings(services.settings())
     app.router.add_get("/", home)
     app.router.add_post("/connexion", sign_in)
     app.router.add_post("/deconnexion", sign_out)
