@@ -171,19 +171,20 @@ class ConnectedInput(InputChannel):
             UserMessage(text, collector, sender_id, parse_data=parse_data, input_channel=self.name(),
                         message_id=message_id)
         )
-        if not collector.messages and not await _in_thread(services.handoffs().open_for, sender_id):
-            # Silence is only expected during a live chat; otherwise something failed
-            # (action server unreachable...): Rasa dropped that turn's actions, so say so.
-            logger.warning("no answer for conversation %s", sender_id)
-            return _bot_reply(sender_id, messages.INCIDENT_TECHNIQUE)
-        try:
+        answered = bool(collector.messages)
+        try:  # silent turns count too (a live chat); only answers change the offered buttons
             await _in_thread(
-                conversations.remember_turn, sender_id, _offered_payloads(collector.messages),
-                _prompt_hash(collector.messages),
+                conversations.remember_turn, sender_id,
+                _offered_payloads(collector.messages) if answered else None, _prompt_hash(collector.messages),
             )
         except SQLAlchemyError:
             # The answer matters more: the user can still type instead of clicking.
             logger.exception("could not remember the buttons offered to %s", sender_id)
+        if not answered and not await _in_thread(services.handoffs().open_for, sender_id):
+            # Silence is only expected during a live chat; otherwise something failed
+            # (action server unreachable...): Rasa dropped that turn's actions, so say so.
+            logger.warning("no answer for conversation %s", sender_id)
+            return _bot_reply(sender_id, messages.INCIDENT_TECHNIQUE)
         return response.json(collector.messages)
 
 

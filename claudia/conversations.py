@@ -80,19 +80,22 @@ class Conversations:
             if row is not None:
                 row.offered_payloads = json.dumps(payloads)
 
-    def remember_turn(self, sender_id: str, payloads: List[str], prompt_hash: Optional[str]) -> None:
-        """After a turn: the buttons offered, the question shown, one more message counted."""
+    def remember_turn(self, sender_id: str, payloads: Optional[List[str]], prompt_hash: Optional[str]) -> None:
+        """After a turn: one more message counted and, if the assistant answered (`payloads`
+        not None), the buttons it offered and the question it asked."""
         with self.db.write() as session:
-            row = session.get(Conversation, sender_id)
-            if row is not None:
-                row.offered_payloads = json.dumps(payloads)
             activity = session.get(ConversationActivity, sender_id)
             if activity is None:
                 activity = ConversationActivity(sender_id=sender_id, message_count=0)
                 session.add(activity)
-            activity.prompt_hash = prompt_hash
             activity.message_count = (activity.message_count or 0) + 1
             activity.last_message_at = utcnow()
+            if payloads is None:
+                return
+            activity.prompt_hash = prompt_hash
+            row = session.get(Conversation, sender_id)
+            if row is not None:
+                row.offered_payloads = json.dumps(payloads)
 
     def stale_anonymous(self, older_than: timedelta, limit: int = 500) -> List[str]:
         """Not-connected conversations with no message for `older_than` (retention)."""

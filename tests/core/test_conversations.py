@@ -34,3 +34,13 @@ def test_claim_turn_reads_the_last_question_and_the_count(env):
     assert conversations.claim_turn("c9", "marie.dupont") == ("hash-2", 2)
     assert conversations.claim_turn("c9", "paul.martin") is None
     assert conversations.offered_payloads("c9") == []
+
+
+def test_a_silent_turn_is_counted_but_keeps_the_buttons(env):
+    from claudia import services
+    conversations = services.conversations()
+    conversations.claim("c10", None)
+    conversations.remember_turn("c10", ["/affirmer"], "question")
+    conversations.remember_turn("c10", None, None)  # a live chat: the assistant is silent
+    assert conversations.claim_turn("c10", None) == ("question", 2)
+    assert conversations.offered_payloads("c10") == ["/affirmer"]
