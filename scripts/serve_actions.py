@@ -19,6 +19,7 @@ import logging
 import os
 
 from sanic import Sanic, response
+from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 
 from scripts.endpoints import HEADER, TOKEN_ENV
@@ -44,6 +45,11 @@ def create_app(token: str, max_body: int = DEFAULT_MAX_BODY) -> Sanic:
             logger.warning("action server: call without the shared secret refused (%s)", request.ip)
             return response.json({"error": "forbidden"}, status=403)
         return None
+
+    @app.exception(PayloadTooLarge)
+    async def too_large(request: Request, exception: PayloadTooLarge):
+        # rasa_sdk answers every exception with 500 (and echoes the body): not this one.
+        return response.json({"error": "request body too large"}, status=413)
 
     return app
 
