@@ -25,7 +25,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from claudia import messages, services
-from channels import speedups
+from channels import history, speedups, waiting
 from claudia.identity import (
     TOKEN_METADATA_KEY,
     bearer_token,
@@ -83,6 +83,7 @@ class ConnectedInput(InputChannel):
         async def pending(request: Request) -> HTTPResponse:
             return await self._pending(request)
 
+        history.add_routes(webhook)
         return webhook
 
     async def _pending(self, request: Request) -> HTTPResponse:
@@ -149,15 +150,17 @@ class ConnectedInput(InputChannel):
         await on_new_message(
             UserMessage(text, collector, sender_id, input_channel=self.name(), metadata=metadata)
         )
+        if not collector.messages:  # a paused conversation: maybe the user gives up waiting
+            collector.messages.extend(await waiting.after_silent_turn(request.app.ctx.agent, sender_id, text))
         if not collector.messages and not await _in_thread(services.handoffs().open_for, sender_id):
             # Silence is only expected during a live chat; otherwise something failed
             # (action server unreachable...): Rasa dropped that turn's actions, so say so.
             logger.warning("no answer for conversation %s", sender_id)
             return _bot_reply(sender_id, messages.INCIDENT_TECHNIQUE)
-        try:
-            await _in_thread(
-                conversations.remember_payloads, sender_id, _offered_payloads(collector.messages)
-            )
+        try:  # a silent turn (live chat) keeps the buttons offered before, like « Ne plus attendre »
+            if collector.messages:
+                await _in_thread(conversations.remember_payloads, sender_id,
+                                 _offered_payloads(collector.messages))
         except SQLAlchemyError:
             # The answer matters more: the user can still type instead of clicking.
             logger.exception("could not remember the buttons offered to %s", sender_id)

@@ -44,6 +44,12 @@ class Settings:
     # Live chat opening hours (see claudia/opening_hours.py) and their time zone.
     livechat_hours: str
     timezone: str
+    # French public holidays of this subdivision ("57", "67", "68", "971"...; empty: metropolitan
+    # France only) and extra closure dates ("2026-12-24, 2026-08-10..2026-08-14").
+    holidays_subdivision: str = ""
+    livechat_closed_dates: str = ""
+    # A waiting request whose user gave no news for this long (seconds) expires.
+    livechat_abandon_seconds: float = 120.0
 
 
 def _default_db_url() -> str:
@@ -69,6 +75,9 @@ def load_settings() -> Settings:
         max_message_length=int(env.get("CLAUDIA_MAX_MESSAGE_LENGTH", "1000")),
         livechat_hours=env.get("CLAUDIA_LIVECHAT_HOURS", "mon-fri 08:30-18:30"),
         timezone=env.get("CLAUDIA_TIMEZONE", "Europe/Paris"),
+        holidays_subdivision=env.get("CLAUDIA_HOLIDAYS_SUBDIVISION", "").strip(),
+        livechat_closed_dates=env.get("CLAUDIA_LIVECHAT_CLOSED_DATES", ""),
+        livechat_abandon_seconds=float(env.get("CLAUDIA_LIVECHAT_ABANDON_SECONDS", "120")),
     )
 
 
