@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Text
+from typing import Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
@@ -29,9 +29,9 @@ def handoff_context(tracker: Tracker) -> dict:
     }
 
 
-def closed_message(hours: OpeningHours) -> str:
+def closed_message(hours: OpeningHours, now: Optional[datetime] = None) -> str:
     """« fermé … Réouverture le lundi 16 novembre à 8 h 30 », naming today's holiday if any."""
-    now = datetime.now(hours.zone)
+    now = (now or datetime.now(hours.zone)).astimezone(hours.zone)
     reopening = hours.next_opening(now)
     return messages.chat_ferme(french_moment(reopening) if reopening else None, hours.holiday_name(now.date()))
 
@@ -74,6 +74,12 @@ class ValidateFormulaireMessage(AsksNextStep, FormValidationAction):
 
     def validate_message_conseiller(self, value, dispatcher, tracker, domain):
         return {"message_conseiller": value}
+
+    async def next_requested_slot(self, dispatcher, tracker, domain):
+        # The SDK leaves this to Rasa when the form has its domain's slots, and then
+        # AsksNextStep never sees which step comes: the form's first turn said nothing.
+        return SlotSet("requested_slot", None if tracker.slots.get("message_conseiller") is not None
+                       else "message_conseiller")
 
 
 class EnregistrerMessage(Action):

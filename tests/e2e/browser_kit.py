@@ -85,5 +85,5 @@ def user_lines(page):
     return page.locator(".message.user p").all_inner_texts()
 
 
-__all__ = ["assert_accessible", "browser", "page", "shot", "sign_in", "open_chat", "click_choice",
+__all__ = ["PASSWORD", "assert_accessible", "browser", "page", "shot", "sign_in", "open_chat", "click_choice",
            "type_message", "user_lines", "console_sign_in", "new_context", "GREETING"]

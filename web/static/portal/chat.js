@@ -21,7 +21,6 @@
   let loaded = false;
   let outOfSync = false;
   let unreadCount = 0;
-  let liveChat = null;
   let baseline = false;
 
   async function call(method, path, body) {
@@ -160,7 +159,6 @@
   }
 
   function showLive(live) {
-    liveChat = live || null;
     panel.classList.toggle("live", Boolean(live));
     const status = document.getElementById("live-status");
     status.hidden = !live;
@@ -258,11 +256,11 @@
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible" && !panel.hidden && loaded) load();
   });
+  // Leaving the page: an operator on this chat is told, a waiting request will expire
+  // (a reload comes back at once and counts as present again).
   window.addEventListener("pagehide", () => {
-    if (liveChat) {
-      fetch("/chat/quitter", { method: "POST", keepalive: true, credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: "{}" });
-    }
+    fetch("/chat/quitter", { method: "POST", keepalive: true, credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: "{}" });
   });
   setInterval(poll, 3000);
   poll();
