@@ -31,7 +31,7 @@ def handoff_context(tracker: Tracker) -> dict:
 
 def closed_message(hours: OpeningHours, now: Optional[datetime] = None) -> str:
     """« fermé … Réouverture le lundi 16 novembre à 8 h 30 », naming today's holiday if any."""
-    now = (now or datetime.now(hours.zone)).astimezone(hours.zone)
+    now = (now or hours.now()).astimezone(hours.zone)
     reopening = hours.next_opening(now)
     return messages.chat_ferme(french_moment(reopening) if reopening else None, hours.holiday_name(now.date()))
 

@@ -50,6 +50,9 @@ class Settings:
     livechat_closed_dates: str = ""
     # A waiting request whose user gave no news for this long (seconds) expires.
     livechat_abandon_seconds: float = 120.0
+    # Demos and tests only: the opening hours read this fixed moment (ISO 8601) instead of
+    # the clock, e.g. to show a public holiday. Refused in production.
+    livechat_clock: str = ""
 
 
 def _default_db_url() -> str:
@@ -78,6 +81,7 @@ def load_settings() -> Settings:
         holidays_subdivision=env.get("CLAUDIA_HOLIDAYS_SUBDIVISION", "").strip(),
         livechat_closed_dates=env.get("CLAUDIA_LIVECHAT_CLOSED_DATES", ""),
         livechat_abandon_seconds=float(env.get("CLAUDIA_LIVECHAT_ABANDON_SECONDS", "120")),
+        livechat_clock=env.get("CLAUDIA_LIVECHAT_CLOCK", "").strip(),
     )
 
 
@@ -95,5 +99,7 @@ def check_production(settings: Settings, environ: Optional[dict] = None) -> None
         problems.append("CLAUDIA_DB_URL must be set explicitly")
     if settings.sirene_source.strip().lower() == "api" and not settings.insee_api_key:
         problems.append("INSEE_API_KEY must be set with SIRENE_SOURCE=api")
+    if settings.livechat_clock:
+        problems.append("CLAUDIA_LIVECHAT_CLOCK is for demos and tests only")
     if problems:
         raise InsecureConfiguration("production mode refused: " + "; ".join(problems))

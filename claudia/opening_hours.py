@@ -77,11 +77,16 @@ def french_moment(moment: datetime) -> str:
 
 class OpeningHours:
     def __init__(self, spec: str = "mon-fri 08:30-18:30", timezone: str = "Europe/Paris",
-                 subdivision: str = "", closed_dates: Iterable[date] = ()):
+                 subdivision: str = "", closed_dates: Iterable[date] = (), fixed_now: Optional[datetime] = None):
         self.slots = parse(spec)
         self.zone = ZoneInfo(timezone)
+        self.fixed_now = fixed_now.replace(tzinfo=fixed_now.tzinfo or self.zone) if fixed_now else None
         self.public_holidays = holidays.France(subdiv=subdivision or None, language="fr")
         self.closed_dates = set(closed_dates)
+
+    def now(self) -> datetime:
+        """The current moment in the opening hours' time zone (or the fixed one, for demos)."""
+        return (self.fixed_now or datetime.now(self.zone)).astimezone(self.zone)
 
     def is_closed_day(self, day: date) -> bool:
         return day in self.closed_dates or day in self.public_holidays
@@ -92,7 +97,7 @@ class OpeningHours:
     def is_open(self, at: Optional[datetime] = None) -> bool:
         if self.slots is None:
             return True
-        local = (at or datetime.now(self.zone)).astimezone(self.zone)
+        local = (at or self.now()).astimezone(self.zone)
         if self.is_closed_day(local.date()):
             return False
         now = local.time()
@@ -102,7 +107,7 @@ class OpeningHours:
         """When the live chat opens next (after `at`), within two months; None if never."""
         if self.slots is None:
             return None
-        local = (at or datetime.now(self.zone)).astimezone(self.zone)
+        local = (at or self.now()).astimezone(self.zone)
         for offset in range(LOOK_AHEAD_DAYS):
             day = local.date() + timedelta(days=offset)
             if self.is_closed_day(day):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from typing import Optional
 
 from claudia.config import Settings, load_settings
@@ -55,7 +56,8 @@ def tickets() -> Tickets:
 def opening_hours() -> OpeningHours:
     current = settings()
     return OpeningHours(current.livechat_hours, current.timezone, current.holidays_subdivision,
-                        parse_closed_dates(current.livechat_closed_dates))
+                        parse_closed_dates(current.livechat_closed_dates),
+                        fixed_now=datetime.fromisoformat(current.livechat_clock) if current.livechat_clock else None)
 
 
 def sirene() -> SireneSource:

@@ -94,3 +94,18 @@ def test_closed_message_names_the_holiday_and_the_reopening():
     text = chat_ferme("jeudi 12 novembre à 8 h 30", "Armistice 1918")
     assert "fermé aujourd'hui (Armistice 1918, jour férié)" in text
     assert text.endswith("Réouverture le jeudi 12 novembre à 8 h 30.")
+
+
+def test_a_fixed_clock_for_demos_is_read_and_refused_in_production(monkeypatch):
+    from claudia import services
+    from claudia.config import InsecureConfiguration, check_production, load_settings
+    monkeypatch.setenv("CLAUDIA_LIVECHAT_CLOCK", "2026-07-14T10:00")
+    monkeypatch.setenv("CLAUDIA_LIVECHAT_HOURS", "mon-fri 08:30-18:30")
+    services.reset()
+    hours = services.opening_hours()
+    assert hours.now() == paris(2026, 7, 14, 10) and not hours.is_open()
+    assert hours.next_opening() == paris(2026, 7, 15, 8, 30)
+    monkeypatch.setenv("CLAUDIA_ENV", "production")
+    with pytest.raises(InsecureConfiguration, match="CLAUDIA_LIVECHAT_CLOCK"):
+        check_production(load_settings(), {"CLAUDIA_JWT_SECRET": "x" * 40, "CLAUDIA_DB_URL": "sqlite://"})
+    services.reset()

@@ -177,3 +177,35 @@ def test_console_transcript_keyboard_and_canned_replies(browser, stack, page):
     console.wait_for_selector("#chats")
     assert_accessible(console, "console : file des discussions")
     context.close()
+
+
+def restart_actions(stack, **env):
+    stack.env.update(env)
+    stack.stop_server("actions")
+    stack.start_server("actions")
+
+
+def test_public_holiday_closes_the_live_chat_and_says_when_it_reopens(page, stack):
+    saved = dict(stack.env)
+    # The action server reads opening hours on 14 July 2026, a Tuesday, at 10:00 in Paris.
+    restart_actions(stack, CLAUDIA_LIVECHAT_HOURS="mon-fri 08:30-18:30", CLAUDIA_LIVECHAT_CLOCK="2026-07-14T10:00")
+    try:
+        sign_in(page)
+        open_chat(page)
+        type_message(page, "je veux parler à un conseiller")
+        closed = page.locator(".message.assistant", has_text="jour férié")
+        closed.wait_for()
+        assert "fermé aujourd'hui (Fête nationale, jour férié)" in closed.inner_text()
+        assert "Réouverture le mercredi 15 juillet à 8 h 30." in closed.inner_text()
+        assert page.locator("#live-status").is_hidden()
+        assert_accessible(page, "chat fermé un jour férié")
+        shot(page, "18-jour-ferie")
+        click_choice(page, "Laisser un message")
+        page.wait_for_selector("text=Écrivez votre message pour le support")
+        type_message(page, "Merci de me rappeler demain")
+        page.wait_for_selector("text=Votre message a bien été enregistré")
+    finally:
+        stack.env.clear()
+        stack.env.update(saved)
+        stack.stop_server("actions")
+        stack.start_server("actions")
