@@ -44,6 +44,9 @@ class WaitingRoom:
     # -- the user's side --------------------------------------------------------------
     def news_for_user(self, conversation_id: str) -> Optional[dict]:
         """The open request of this conversation, with its place in the queue; marks the user present."""
+        with self.db.read() as session:  # most chats have no request: no write lock for them
+            if HandoffQueue._open(session, conversation_id) is None:
+                return None
         with self.db.write() as session:
             handoff = HandoffQueue._open(session, conversation_id)
             if handoff is None:

@@ -4,6 +4,8 @@ import os
 import signal
 import time
 
+from playwright.sync_api import expect
+
 from tests.conftest import MAIRIE
 from tests.e2e.browser_kit import (GREETING, assert_accessible, browser, click_choice, new_context,  # noqa: F401
                                    open_chat, page, shot, sign_in, type_message, user_lines)
@@ -100,7 +102,7 @@ def test_assistant_stopped_then_restarted_during_a_chat(page, stack):
         stack.start_server("rasa")
     # Back by itself: the next poll reloads the conversation and clears the error.
     page.wait_for_selector(f".message.assistant >> text={GREETING}", timeout=30000)
-    page.wait_for_function("document.getElementById('chat-alert').textContent === ''", timeout=30000)
+    expect(page.locator("#chat-alert")).to_be_empty(timeout=30000)
     type_message(page, "c'est quoi un SIRET ?")
     page.wait_for_selector("text=14 chiffres qui identifie un établissement")
 
@@ -119,6 +121,6 @@ def test_assistant_hanging_gets_a_french_message_within_ten_seconds(page, stack)
     finally:
         os.kill(rasa.pid, signal.SIGCONT)
     # Back by itself: the next poll reloads the conversation and clears the error.
-    page.wait_for_function("document.getElementById('chat-alert').textContent === ''", timeout=30000)
+    expect(page.locator("#chat-alert")).to_be_empty(timeout=30000)
     type_message(page, "quels sont les prérequis ?")
     page.wait_for_selector("text=Pour vous rattacher à une structure")

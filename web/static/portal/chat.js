@@ -221,6 +221,7 @@
   function open() {
     panel.hidden = false;
     opener.setAttribute("aria-expanded", "true");
+    opener.hidden = true;  // under the panel anyway (a phone's whole screen)
     unreadCount = 0;
     showUnread();
     input.focus();
@@ -229,6 +230,7 @@
 
   function close() {
     panel.hidden = true;
+    opener.hidden = false;
     opener.setAttribute("aria-expanded", "false");
     opener.focus();
   }
@@ -262,6 +264,11 @@
     fetch("/chat/quitter", { method: "POST", keepalive: true, credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: "{}" });
   });
-  setInterval(poll, 3000);
-  poll();
+  // News every 3 s while the panel is open or a live chat is on; every 15 s otherwise.
+  async function pollLoop() {
+    await poll();
+    const busy = !panel.hidden || panel.classList.contains("live");
+    setTimeout(pollLoop, busy ? 3000 : 15000);
+  }
+  pollLoop();
 })();
