@@ -31,12 +31,18 @@ def _plain(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c))
 
 
+_KEEPS_WAITING = re.compile(r"\bn.?annule\w* (pas|plus)\b|\bne (pas|plus) annuler\b")
+
+
 def gives_up(text: str, intent: str, confidence: float) -> bool:
     if text.strip() == "/annuler":
         return True
+    plain = _plain(text)
+    if _KEEPS_WAITING.search(plain):
+        return False  # « je n'annule pas » : a negation, the user keeps waiting
     if intent in GIVING_UP_INTENTS and confidence >= MIN_CONFIDENCE:
         return True
-    return bool(_GIVING_UP_WORDS.search(_plain(text)))
+    return bool(_GIVING_UP_WORDS.search(plain))
 
 
 async def after_silent_turn(agent, sender_id: str, text: str) -> List[dict]:

@@ -81,10 +81,12 @@ def test_documentation_link_is_a_link_and_nothing_else_is_markup(page):
     assert_accessible(page, "réponse avec lien de documentation")
 
 
-def test_assistant_stopped_then_restarted_during_a_chat(page, stack):
+def test_assistant_killed_then_restarted_during_a_chat(page, stack):
     sign_in(page)
     open_chat(page)
-    stack.stop_server("rasa")
+    rasa = stack.named["rasa"][0]
+    rasa.kill()  # a crash: SIGKILL, no clean shutdown
+    rasa.wait(timeout=30)
     try:
         started = time.monotonic()
         type_message(page, "activer ma structure publique")
