@@ -102,12 +102,13 @@ def _bearer(manager: Manager) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def _relay(request: web.Request, method: str, path: str, **kwargs) -> web.Response:
+async def _relay(request: web.Request, method: str, path: str, manager: Optional[Manager] = None,
+                 **kwargs) -> web.Response:
     """Calls the assistant's channel for the session's user and conversation.
 
     Bounded by CHAT_TIMEOUT so a slow or stopped assistant gets a French answer well
     within the chat's 10 seconds; the portal itself keeps running either way."""
-    manager = _checked(request, request.headers.get("X-CSRF-Token"))
+    manager = manager or _checked(request, request.headers.get("X-CSRF-Token"))
     timeout = aiohttp.ClientTimeout(total=request.app[CHAT_TIMEOUT])
     if method == "GET":
         kwargs.setdefault("params", {})["sender"] = manager.conversation_id
@@ -127,7 +128,7 @@ async def _relay(request: web.Request, method: str, path: str, **kwargs) -> web.
 
 
 async def chat_send(request: web.Request) -> web.Response:
-    _checked(request, request.headers.get("X-CSRF-Token"))
+    manager = _checked(request, request.headers.get("X-CSRF-Token"))
     try:
         body = await request.json()
     except ValueError:
@@ -136,7 +137,7 @@ async def chat_send(request: web.Request) -> web.Response:
     if not isinstance(message, str):
         return web.json_response({"erreur": "message manquant"}, status=400)
     # Only the message is forwarded; the conversation and the identity are the session's.
-    return await _relay(request, "POST", "/webhook", json={"message": message})
+    return await _relay(request, "POST", "/webhook", manager, json={"message": message})
 
 
 async def chat_open(request: web.Request) -> web.Response:
