@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 MODEL := models/claudia.tar.gz
+AXE := node_modules/axe-core/axe.min.js
 RASA_DATA := config.yml domain.yml $(wildcard data/*/*.yml)
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
@@ -29,6 +30,11 @@ demo-reset: setup
 	$(PY) -m claudia.admin load demo/registry.yml
 	$(PY) -m claudia.admin operators demo/operators.yml
 
+## axe-core for the browser tests' accessibility checks (npm, pinned by package-lock.json).
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
 ## Sets up, trains if needed, loads the demo registry on first run, starts everything.
 run: setup train demo-data
 	bash scripts/run.sh
@@ -42,12 +48,12 @@ test-unit: setup
 test-stories: validate train
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/stories
 
-test-e2e: setup train
+test-e2e: setup train $(AXE)
 	$(PY) -m pytest -q tests/e2e
 
 ## Everything CI checks: data validation, training, story tests, unit, end-to-end, browser
 ## and scaled tests (the last start PostgreSQL and Redis through scripts/test_services.sh).
-test: validate train
+test: validate train $(AXE)
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/stories
 	bash scripts/test_services.sh
 	$(PY) -m pytest -q tests

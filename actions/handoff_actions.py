@@ -1,7 +1,8 @@
 """Asking for a person: the live chat with a support operator, or a message left."""
 from __future__ import annotations
 
-from typing import Text
+from datetime import datetime
+from typing import Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
@@ -9,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from claudia import messages, services
+from claudia.opening_hours import OpeningHours, french_moment
 from actions.context import current_login, latest_intent, latest_text
 from actions.procedure_prompts import AsksNextStep
 
@@ -27,6 +29,13 @@ def handoff_context(tracker: Tracker) -> dict:
     }
 
 
+def closed_message(hours: OpeningHours, now: Optional[datetime] = None) -> str:
+    """« fermé … Réouverture le lundi 16 novembre à 8 h 30 », naming today's holiday if any."""
+    now = (now or hours.now()).astimezone(hours.zone)
+    reopening = hours.next_opening(now)
+    return messages.chat_ferme(french_moment(reopening) if reopening else None, hours.holiday_name(now.date()))
+
+
 class DemanderAgent(Action):
     """'Contacter un agent' or 'je veux parler à un conseiller', at any moment."""
 
@@ -35,14 +44,15 @@ class DemanderAgent(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):
         queue = services.handoffs()
-        if not services.opening_hours().is_open():
-            dispatcher.utter_message(text=messages.CHAT_FERME, buttons=messages.CHAT_FERME_BUTTONS)
+        hours = services.opening_hours()
+        if not hours.is_open():
+            dispatcher.utter_message(text=closed_message(hours), buttons=messages.CHAT_FERME_BUTTONS)
             return [ActiveLoop(None)]
         if queue.open_for(tracker.sender_id):
-            dispatcher.utter_message(text=messages.AGENT_DEJA_DEMANDE)
+            dispatcher.utter_message(text=messages.AGENT_DEJA_DEMANDE, buttons=messages.NE_PLUS_ATTENDRE_BUTTONS)
         else:
             queue.request(tracker.sender_id, current_login(tracker), handoff_context(tracker))
-            dispatcher.utter_message(text=messages.AGENT_VA_REJOINDRE)
+            dispatcher.utter_message(text=messages.AGENT_VA_REJOINDRE, buttons=messages.NE_PLUS_ATTENDRE_BUTTONS)
         # The assistant stays silent until the operator closes the chat; the user's
         # messages keep being recorded in the tracker.
         return [ActiveLoop(None), ConversationPaused()]
@@ -64,6 +74,12 @@ class ValidateFormulaireMessage(AsksNextStep, FormValidationAction):
 
     def validate_message_conseiller(self, value, dispatcher, tracker, domain):
         return {"message_conseiller": value}
+
+    async def next_requested_slot(self, dispatcher, tracker, domain):
+        # The SDK leaves this to Rasa when the form has its domain's slots, and then
+        # AsksNextStep never sees which step comes: the form's first turn said nothing.
+        return SlotSet("requested_slot", None if tracker.slots.get("message_conseiller") is not None
+                       else "message_conseiller")
 
 
 class EnregistrerMessage(Action):

@@ -33,7 +33,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from claudia import messages, services
-from channels import guards, speedups
+from channels import guards, history, speedups, waiting
 from claudia.assertions import digest
 from claudia.conversations import valid_sender_id
 from claudia.identity import bearer_token, token_expiry, verify_token
@@ -91,6 +91,7 @@ class ConnectedInput(InputChannel):
         async def pending(request: Request) -> HTTPResponse:
             return await self._pending(request)
 
+        history.add_routes(webhook)
         return webhook
 
     async def _pending(self, request: Request) -> HTTPResponse:
@@ -171,6 +172,8 @@ class ConnectedInput(InputChannel):
             UserMessage(text, collector, sender_id, parse_data=parse_data, input_channel=self.name(),
                         message_id=message_id)
         )
+        if not collector.messages:  # a paused conversation: maybe the user gives up waiting
+            collector.messages.extend(await waiting.after_silent_turn(request.app.ctx.agent, sender_id, text))
         answered = bool(collector.messages)
         try:  # silent turns count too (a live chat); only answers change the offered buttons
             await _in_thread(

@@ -60,6 +60,15 @@ class Settings:
     # Failed sign-ins (portal stand-in, console) allowed per account and per address in 15 minutes.
     login_failures_per_account: int = 5
     login_failures_per_address: int = 20
+    # French public holidays of this subdivision ("57", "67", "68", "971"...; empty: metropolitan
+    # France only) and extra closure dates ("2026-12-24, 2026-08-10..2026-08-14").
+    holidays_subdivision: str = ""
+    livechat_closed_dates: str = ""
+    # A waiting request whose user gave no news for this long (seconds) expires.
+    livechat_abandon_seconds: float = 120.0
+    # Demos and tests only: the opening hours read this fixed moment (ISO 8601) instead of
+    # the clock, e.g. to show a public holiday. Refused in production.
+    livechat_clock: str = ""
 
 
 def _default_db_url() -> str:
@@ -100,6 +109,10 @@ def load_settings() -> Settings:
         anonymous_retention_hours=float(env.get("CLAUDIA_ANONYMOUS_RETENTION_HOURS", "24")),
         login_failures_per_account=int(env.get("CLAUDIA_LOGIN_FAILURES_PER_ACCOUNT", "5")),
         login_failures_per_address=int(env.get("CLAUDIA_LOGIN_FAILURES_PER_ADDRESS", "20")),
+        holidays_subdivision=env.get("CLAUDIA_HOLIDAYS_SUBDIVISION", "").strip(),
+        livechat_closed_dates=env.get("CLAUDIA_LIVECHAT_CLOSED_DATES", ""),
+        livechat_abandon_seconds=float(env.get("CLAUDIA_LIVECHAT_ABANDON_SECONDS", "120")),
+        livechat_clock=env.get("CLAUDIA_LIVECHAT_CLOCK", "").strip(),
     )
 
 
@@ -146,5 +159,7 @@ def check_production(settings: Settings, environ: Optional[dict] = None) -> None
         problems.append("CLAUDIA_DB_URL must be set explicitly")
     if settings.sirene_source.strip().lower() == "api" and not settings.insee_api_key:
         problems.append("INSEE_API_KEY must be set with SIRENE_SOURCE=api")
+    if settings.livechat_clock:
+        problems.append("CLAUDIA_LIVECHAT_CLOCK is for demos and tests only")
     if problems:
         raise InsecureConfiguration("production mode refused: " + "; ".join(problems))

@@ -246,3 +246,31 @@ class ConversationActivity(Base):
     prompt_hash = Column(String(64), nullable=True)
     message_count = Column(Integer, nullable=False, default=0)
     last_message_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+
+
+class HandoffActivity(Base):
+    """What the queue learns around a live-chat request: the user's presence, the first answer.
+
+    A table of its own (not columns on `handoffs`) so existing databases get it from
+    `create_all` without a migration.
+    """
+
+    __tablename__ = "handoff_activity"
+
+    handoff_id = Column(Integer, ForeignKey("handoffs.id", ondelete="CASCADE"), primary_key=True)
+    user_seen_at = Column(DateTime, nullable=True)  # last time the user's chat asked for news
+    user_left_at = Column(DateTime, nullable=True)  # the user closed the chat or the page
+    first_answer_at = Column(DateTime, nullable=True)  # the operator's first own message
+
+
+class TicketAnswer(Base):
+    """An operator's answer to a message left outside opening hours (a ticket)."""
+
+    __tablename__ = "ticket_answers"
+
+    handoff_id = Column(Integer, ForeignKey("handoffs.id", ondelete="CASCADE"), primary_key=True)
+    text = Column(Text, nullable=False)
+    operator = Column(String(128), nullable=False)
+    operator_name = Column(String(255), nullable=False)
+    answered_at = Column(DateTime, nullable=False, default=utcnow)
+    delivered_at = Column(DateTime, nullable=True)  # shown in the user's chat

@@ -3,16 +3,25 @@
 CLAUDIA_LIVECHAT_HOURS, e.g. "mon-fri 08:30-18:30" (the default) or
 "mon-fri 08:30-12:00,13:30-18:30; sat 09:00-12:00"; an empty value means
 always closed, "always" always open. Times are in CLAUDIA_TIMEZONE (Europe/Paris).
+French public holidays are closed (the `holidays` package; CLAUDIA_HOLIDAYS_SUBDIVISION
+adds a department's own days, e.g. "57" for Moselle: Good Friday and 26 December),
+and so are the dates of CLAUDIA_LIVECHAT_CLOSED_DATES ("2026-12-24, 2026-08-10..2026-08-14").
 """
 from __future__ import annotations
 
 import re
-from datetime import datetime, time
-from typing import List, Optional, Tuple
+from datetime import date, datetime, time, timedelta
+from typing import Iterable, List, Optional, Set, Tuple
 from zoneinfo import ZoneInfo
+
+import holidays
 
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _SPAN = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
+JOURS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
+MOIS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+        "octobre", "novembre", "décembre"]
+LOOK_AHEAD_DAYS = 60
 
 Slot = Tuple[int, time, time]  # weekday, start, end (end "24:00" becomes 23:59:59)
 
@@ -47,14 +56,65 @@ def parse(spec: str) -> Optional[List[Slot]]:
     return slots
 
 
+def parse_closed_dates(spec: str) -> Set[date]:
+    """"2026-12-24, 2026-08-10..2026-08-14" -> the set of those dates."""
+    closed: Set[date] = set()
+    for part in filter(None, (p.strip() for p in (spec or "").replace(";", ",").split(","))):
+        first, _, last = part.partition("..")
+        try:
+            start, end = date.fromisoformat(first.strip()), date.fromisoformat((last or first).strip())
+        except ValueError:
+            raise ValueError(f"date de fermeture illisible : {part!r} (attendu AAAA-MM-JJ)") from None
+        closed.update(start + timedelta(days=n) for n in range((end - start).days + 1))
+    return closed
+
+
+def french_moment(moment: datetime) -> str:
+    """« lundi 16 novembre à 8 h 30 »."""
+    minutes = f" {moment.minute:02d}" if moment.minute else ""
+    return f"{JOURS[moment.weekday()]} {moment.day} {MOIS[moment.month - 1]} à {moment.hour} h{minutes}"
+
+
 class OpeningHours:
-    def __init__(self, spec: str = "mon-fri 08:30-18:30", timezone: str = "Europe/Paris"):
+    def __init__(self, spec: str = "mon-fri 08:30-18:30", timezone: str = "Europe/Paris",
+                 subdivision: str = "", closed_dates: Iterable[date] = (), fixed_now: Optional[datetime] = None):
         self.slots = parse(spec)
         self.zone = ZoneInfo(timezone)
+        self.fixed_now = fixed_now.replace(tzinfo=fixed_now.tzinfo or self.zone) if fixed_now else None
+        self.public_holidays = holidays.France(subdiv=subdivision or None, language="fr")
+        self.closed_dates = set(closed_dates)
+
+    def now(self) -> datetime:
+        """The current moment in the opening hours' time zone (or the fixed one, for demos)."""
+        return (self.fixed_now or datetime.now(self.zone)).astimezone(self.zone)
+
+    def is_closed_day(self, day: date) -> bool:
+        return day in self.closed_dates or day in self.public_holidays
+
+    def holiday_name(self, day: date) -> Optional[str]:
+        return self.public_holidays.get(day)
 
     def is_open(self, at: Optional[datetime] = None) -> bool:
         if self.slots is None:
             return True
-        local = (at or datetime.now(self.zone)).astimezone(self.zone)
+        local = (at or self.now()).astimezone(self.zone)
+        if self.is_closed_day(local.date()):
+            return False
         now = local.time()
         return any(day == local.weekday() and start <= now < end for day, start, end in self.slots)
+
+    def next_opening(self, at: Optional[datetime] = None) -> Optional[datetime]:
+        """When the live chat opens next (after `at`), within two months; None if never."""
+        if self.slots is None:
+            return None
+        local = (at or self.now()).astimezone(self.zone)
+        for offset in range(LOOK_AHEAD_DAYS):
+            day = local.date() + timedelta(days=offset)
+            if self.is_closed_day(day):
+                continue
+            starts = sorted(start for weekday, start, _ in self.slots if weekday == day.weekday())
+            for start in starts:
+                moment = datetime.combine(day, start, tzinfo=self.zone)
+                if moment > local:
+                    return moment
+        return None

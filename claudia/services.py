@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from typing import Optional
 
 from claudia.assertions import MessageAssertions
@@ -10,7 +11,9 @@ from claudia.conversations import Conversations
 from claudia.db import get_database
 from claudia.feedback import FeedbackStore
 from claudia.handoff import HandoffQueue
-from claudia.opening_hours import OpeningHours
+from claudia.tickets import Tickets
+from claudia.waiting import WaitingRoom
+from claudia.opening_hours import OpeningHours, parse_closed_dates
 from claudia.registry import Registry
 from claudia.sirene import SireneSource, build_sirene
 
@@ -47,9 +50,19 @@ def handoffs() -> HandoffQueue:
     return HandoffQueue(get_database(settings().db_url))
 
 
+def waiting_room() -> WaitingRoom:
+    return WaitingRoom(get_database(settings().db_url))
+
+
+def tickets() -> Tickets:
+    return Tickets(get_database(settings().db_url))
+
+
 def opening_hours() -> OpeningHours:
     current = settings()
-    return OpeningHours(current.livechat_hours, current.timezone)
+    return OpeningHours(current.livechat_hours, current.timezone, current.holidays_subdivision,
+                        parse_closed_dates(current.livechat_closed_dates),
+                        fixed_now=datetime.fromisoformat(current.livechat_clock) if current.livechat_clock else None)
 
 
 def sirene() -> SireneSource:

@@ -36,8 +36,10 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO)
     rasa_url = os.environ.get("CLAUDIA_RASA_URL", "http://127.0.0.1:5005")
     secure = os.environ.get("CLAUDIA_SECURE_COOKIES") == "1"
-    app = create_app(rasa_url, token, secure)
-    add_portal(app, rasa_url, os.environ.get("PORTAL_DEMO_PASSWORD", "demo-portail"), secure)
+    canned = os.environ.get("CLAUDIA_CANNED_REPLIES_FILE") or ROOT / "demo" / "reponses_types.yml"
+    app = create_app(rasa_url, token, secure, canned_replies=Path(canned))
+    add_portal(app, rasa_url, os.environ.get("PORTAL_DEMO_PASSWORD", "demo-portail"), secure,
+               chat_timeout=float(os.environ.get("CLAUDIA_CHAT_TIMEOUT", "8")))
     add_review(app, Review(
         services.handoffs().db,
         os.environ.get("CLAUDIA_TRACKER_DB_URL", f"sqlite:///{ROOT / 'var' / 'tracker.db'}"),

@@ -8,12 +8,14 @@ metadata it could send would be used.
 """
 from __future__ import annotations
 
-import html
+import asyncio
+import logging
 import secrets
 from pathlib import Path
 from typing import Optional
 
 import aiohttp
+import aiohttp_jinja2
 from aiohttp import web
 
 from claudia import services
@@ -31,17 +33,17 @@ CHANNEL_URL = web.AppKey("channel_url", str)
 DEMO_PASSWORD = web.AppKey("demo_password", str)
 SECURE_COOKIES = web.AppKey("portal_secure_cookies", bool)
 THROTTLE = web.AppKey("portal_login_throttle", LoginThrottle)
+CHAT_TIMEOUT = web.AppKey("chat_timeout", float)
 TOKEN_TTL_SECONDS = 300
+ASSISTANT_INDISPONIBLE = ("ClaudIA est momentanément indisponible. Votre message n'a pas pu être traité : "
+                          "réessayez dans quelques instants.")
+ASSISTANT_LENT = ("ClaudIA met trop de temps à répondre. Réessayez dans quelques instants ; "
+                  "la conversation reprendra là où elle en était.")
+logger = logging.getLogger(__name__)
 
 
-def _page(title: str, body: str, manager: Optional[Manager] = None) -> web.Response:
-    meta = f'<meta name="csrf" content="{html.escape(manager.csrf_token)}">' if manager else ""
-    return web.Response(content_type="text/html", charset="utf-8", text=f"""<!doctype html>
-<html lang="fr"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">{meta}
-<title>{html.escape(title)} — Chorus Pro</title>
-<link rel="stylesheet" href="/static/portal.css"></head>
-<body>{body}<script src="/static/chat.js"></script></body></html>""")
+def _render(request: web.Request, template: str, **context) -> web.Response:
+    return aiohttp_jinja2.render_template(template, request, context)
 
 
 def _manager(request: web.Request) -> Optional[Manager]:
@@ -52,50 +54,13 @@ async def home(request: web.Request) -> web.Response:
     manager = _manager(request)
     if manager is None:
         return sign_in_page(request)
-    name = html.escape(manager.name)
-    return _page("Espace gestionnaire", f"""
-<header class="portal"><span class="brand">Chorus Pro</span>
-<form method="post" action="/deconnexion"><input type="hidden" name="csrf" value="{html.escape(manager.csrf_token)}">
-<span class="who">{name}</span> <button type="submit" class="link">Se déconnecter</button></form></header>
-<main class="portal">
-  <h1>Bienvenue, {name}</h1>
-  <p>Gérez vos structures et vos factures dans Chorus Pro.</p>
-  <button id="open-chat" class="help" type="button" aria-controls="chat-panel" aria-expanded="false">
-    Besoin d'aide ? Posez une question</button>
-</main>
-<section id="chat-panel" role="dialog" aria-modal="false" aria-labelledby="chat-title" hidden>
-  <header><h2 id="chat-title">ClaudIA, votre assistante virtuelle</h2>
-  <button id="new-chat" type="button" class="link" title="Nouvelle conversation">Nouvelle conversation</button>
-  <button id="close-chat" type="button" aria-label="Fermer la discussion">×</button></header>
-  <p id="live-status" role="status" hidden></p>
-  <ol id="messages" aria-live="polite" aria-relevant="additions"></ol>
-  <p id="typing" hidden aria-live="polite">ClaudIA écrit…</p>
-  <form id="composer" autocomplete="off">
-    <label for="chat-input" class="sr-only">Votre message</label>
-    <input id="chat-input" maxlength="1000" placeholder="Écrivez votre message…">
-    <button type="submit">Envoyer</button>
-  </form>
-</section>""", manager)
+    return _render(request, "portal/home.html", title="Espace gestionnaire", manager=manager)
 
 
 def sign_in_page(request: web.Request, error: str = "") -> web.Response:
     token = secrets.token_urlsafe(24)
-    options = "".join(
-        f'<option value="{html.escape(login)}">{html.escape(name)} ({html.escape(login)})</option>'
-        for login, name in request.app[SESSIONS].managers()
-    )
-    alert = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
-    response = _page("Connexion", f"""
-<header class="portal"><span class="brand">Chorus Pro</span></header>
-<main class="portal"><h1>Connexion à l'espace gestionnaire</h1>
-<p class="note">Portail de démonstration : choisissez un gestionnaire de démonstration.</p>{alert}
-<form method="post" action="/connexion" class="sign-in">
-  <input type="hidden" name="csrf" value="{token}">
-  <label for="login">Compte</label><select id="login" name="login">{options}</select>
-  <label for="password">Mot de passe</label>
-  <input id="password" name="password" type="password" autocomplete="current-password" required>
-  <button type="submit">Se connecter</button>
-</form></main>""")
+    response = _render(request, "portal/sign_in.html", title="Connexion", error=error, csrf=token,
+                       managers=request.app[SESSIONS].managers())
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/")
     return response
 
@@ -147,6 +112,31 @@ def _bearer(manager: Manager) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
+async def _relay(request: web.Request, method: str, path: str, manager: Optional[Manager] = None,
+                 **kwargs) -> web.Response:
+    """Calls the assistant's channel for the session's user and conversation.
+
+    Bounded by CHAT_TIMEOUT so a slow or stopped assistant gets a French answer well
+    within the chat's 10 seconds; the portal itself keeps running either way."""
+    manager = manager or _checked(request, request.headers.get("X-CSRF-Token"))
+    timeout = aiohttp.ClientTimeout(total=request.app[CHAT_TIMEOUT])
+    if method == "GET":
+        kwargs.setdefault("params", {})["sender"] = manager.conversation_id
+    else:
+        kwargs["json"] = {**kwargs.get("json", {}), "sender": manager.conversation_id}
+    try:
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            async with http.request(method, f"{request.app[CHANNEL_URL]}{path}", headers=_bearer(manager),
+                                    **kwargs) as answer:
+                return web.json_response(await answer.json(), status=answer.status)
+    except asyncio.TimeoutError:
+        logger.warning("the assistant did not answer %s within %ss", path, request.app[CHAT_TIMEOUT])
+        return web.json_response({"erreur": ASSISTANT_LENT}, status=504)
+    except (aiohttp.ClientError, ValueError):
+        logger.warning("the assistant is unreachable (%s)", path)
+        return web.json_response({"erreur": ASSISTANT_INDISPONIBLE}, status=503)
+
+
 async def chat_send(request: web.Request) -> web.Response:
     manager = _checked(request, request.headers.get("X-CSRF-Token"))
     try:
@@ -157,20 +147,22 @@ async def chat_send(request: web.Request) -> web.Response:
     if not isinstance(message, str):
         return web.json_response({"erreur": "message manquant"}, status=400)
     # Only the message is forwarded; the conversation and the identity are the session's.
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
-        async with http.post(f"{request.app[CHANNEL_URL]}/webhook", headers=_bearer(manager),
-                             json={"sender": manager.conversation_id, "message": message}) as answer:
-            return web.json_response(await answer.json(), status=answer.status)
+    return await _relay(request, "POST", "/webhook", manager, json={"message": message})
+
+
+async def chat_open(request: web.Request) -> web.Response:
+    """The conversation so far (the assistant greets a new one)."""
+    return await _relay(request, "POST", "/history")
 
 
 async def chat_updates(request: web.Request) -> web.Response:
-    manager = _checked(request, request.headers.get("X-CSRF-Token"))
     after = request.query.get("after", "0")
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
-        async with http.get(f"{request.app[CHANNEL_URL]}/messages", headers=_bearer(manager),
-                            params={"sender": manager.conversation_id,
-                                    "after": after if after.isdigit() else "0"}) as answer:
-            return web.json_response(await answer.json(), status=answer.status)
+    return await _relay(request, "GET", "/updates", params={"after": after if after.isdigit() else "0"})
+
+
+async def chat_left(request: web.Request) -> web.Response:
+    """The page is being closed: an operator waiting on this user is told."""
+    return await _relay(request, "POST", "/left")
 
 
 async def chat_new(request: web.Request) -> web.Response:
@@ -179,7 +171,8 @@ async def chat_new(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
-def add_portal(app: web.Application, rasa_url: str, demo_password: str, secure_cookies: bool = False) -> None:
+def add_portal(app: web.Application, rasa_url: str, demo_password: str, secure_cookies: bool = False,
+               chat_timeout: float = 8.0) -> None:
     app[SESSIONS] = PortalSessions(services.handoffs().db)
     app[SECURE_COOKIES] = secure_cookies
     app[CHANNEL_URL] = rasa_url.rstrip("/") + "/webhooks/connected"
@@ -188,7 +181,10 @@ def add_portal(app: web.Application, rasa_url: str, demo_password: str, secure_c
     app.router.add_get("/", home)
     app.router.add_post("/connexion", sign_in)
     app.router.add_post("/deconnexion", sign_out)
+    app[CHAT_TIMEOUT] = chat_timeout
     app.router.add_post("/chat/messages", chat_send)
+    app.router.add_post("/chat/ouvrir", chat_open)
+    app.router.add_post("/chat/quitter", chat_left)
     app.router.add_get("/chat/updates", chat_updates)
     app.router.add_post("/chat/nouvelle", chat_new)
     app.router.add_static("/static", STATIC)

@@ -5,10 +5,11 @@ from typing import Any, Dict, List
 from urllib.parse import quote
 
 import aiohttp
+from aiohttp import web
 
 
 class RasaApi:
-    def __init__(self, base_url: str, token: str, timeout: float = 30.0):
+    def __init__(self, base_url: str, token: str, timeout: float = 10.0):
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = aiohttp.ClientTimeout(total=timeout)
@@ -36,3 +37,6 @@ class RasaApi:
         result = await self._call("POST", self._url(conversation_id, "execute"), json={"name": action},
                                   params={"include_events": "NONE"})
         return result.get("messages") or []
+
+
+RASA = web.AppKey("rasa", RasaApi)

@@ -122,3 +122,25 @@ def test_message_left_for_the_operators(env, dispatcher, domain):
     run(EnregistrerMessage(), make_tracker(slots, active_loop=None), dispatcher, domain)
     (left,) = services.handoffs().listing()
     assert left["status"] == "message" and left["message"].startswith("Merci de me rappeler")
+
+
+def test_closed_message_on_a_public_holiday_says_when_it_reopens():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    from actions.handoff_actions import closed_message
+    from claudia.opening_hours import OpeningHours
+    bastille_day = datetime(2026, 7, 14, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))  # a Tuesday
+    text = closed_message(OpeningHours(), now=bastille_day)
+    assert "fermé aujourd'hui (Fête nationale, jour férié)" in text
+    assert text.endswith("Réouverture le mercredi 15 juillet à 8 h 30.")
+    friday_evening = datetime(2026, 12, 24, 19, 0, tzinfo=ZoneInfo("Europe/Paris"))  # Thursday 24, then Christmas
+    assert closed_message(OpeningHours(), now=friday_evening).endswith("Réouverture le lundi 28 décembre à 8 h 30.")
+
+
+def test_leaving_a_message_asks_for_it_on_the_first_turn(env, dispatcher, domain):
+    tracker = make_tracker(intent="laisser_message", text="je voudrais laisser un message au support",
+                           active_loop="formulaire_message")
+    events, _ = run(ValidateFormulaireMessage(), tracker, dispatcher, domain)
+    assert {"event": "slot", "name": "requested_slot", "value": "message_conseiller"} in [
+        {k: e.get(k) for k in ("event", "name", "value")} for e in events]
+    assert messages.QUESTION_MESSAGE in texts(dispatcher)

@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from claudia.opening_hours import OpeningHours
+from claudia.opening_hours import OpeningHours, french_moment, parse_closed_dates
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -46,3 +46,66 @@ def test_configurable_hours():
 def test_unreadable_hours_are_refused():
     with pytest.raises(ValueError):
         OpeningHours("lundi 8h-18h")
+
+
+# -- French public holidays, closure dates, reopening --------------------------------------
+def paris(year, month, day, hour=10, minute=0):
+    return datetime(year, month, day, hour, minute, tzinfo=PARIS)
+
+
+@pytest.mark.parametrize("day", [(2026, 7, 14), (2026, 11, 11), (2026, 12, 25), (2026, 5, 14), (2027, 5, 17)])
+def test_public_holidays_are_closed(day):
+    hours = OpeningHours()
+    assert not hours.is_open(paris(*day))  # Tuesday 14 July, Wednesday 11 November, Friday 25 December...
+    assert hours.holiday_name(paris(*day).date())
+
+
+def test_alsace_moselle_has_its_own_days():
+    good_friday, st_stephen = paris(2026, 4, 3), paris(2026, 12, 28)  # 26/12/2026 is a Saturday: use 2025
+    assert OpeningHours().is_open(good_friday)
+    assert not OpeningHours(subdivision="57").is_open(good_friday)
+    assert OpeningHours().is_open(paris(2025, 12, 26))
+    assert not OpeningHours(subdivision="6AE").is_open(paris(2025, 12, 26))
+    assert OpeningHours(subdivision="57").is_open(st_stephen)
+
+
+def test_closure_dates_are_configurable():
+    closed = parse_closed_dates("2026-12-24, 2026-08-10..2026-08-12")
+    hours = OpeningHours(closed_dates=closed)
+    assert not hours.is_open(paris(2026, 12, 24)) and not hours.is_open(paris(2026, 8, 11))
+    assert hours.is_open(paris(2026, 8, 13))
+    with pytest.raises(ValueError):
+        parse_closed_dates("24/12/2026")
+
+
+def test_next_opening_skips_nights_weekends_and_holidays():
+    hours = OpeningHours()
+    assert hours.next_opening(at(23, 7, 0)) == at(23, 8, 30)  # before opening, same day
+    assert hours.next_opening(at(27, 19, 0)) == paris(2026, 11, 30, 8, 30)  # Friday evening -> Monday
+    # Tuesday 10 November evening: Wednesday 11 is Armistice day, reopening Thursday 12.
+    assert hours.next_opening(paris(2026, 11, 10, 19)) == paris(2026, 11, 12, 8, 30)
+    assert french_moment(paris(2026, 11, 12, 8, 30)) == "jeudi 12 novembre à 8 h 30"
+    assert french_moment(paris(2026, 11, 12, 14, 0)) == "jeudi 12 novembre à 14 h"
+    assert OpeningHours("always").next_opening() is None and OpeningHours("").next_opening() is None
+
+
+def test_closed_message_names_the_holiday_and_the_reopening():
+    from claudia.messages import chat_ferme
+    text = chat_ferme("jeudi 12 novembre à 8 h 30", "Armistice 1918")
+    assert "fermé aujourd'hui (Armistice 1918, jour férié)" in text
+    assert text.endswith("Réouverture le jeudi 12 novembre à 8 h 30.")
+
+
+def test_a_fixed_clock_for_demos_is_read_and_refused_in_production(monkeypatch):
+    from claudia import services
+    from claudia.config import InsecureConfiguration, check_production, load_settings
+    monkeypatch.setenv("CLAUDIA_LIVECHAT_CLOCK", "2026-07-14T10:00")
+    monkeypatch.setenv("CLAUDIA_LIVECHAT_HOURS", "mon-fri 08:30-18:30")
+    services.reset()
+    hours = services.opening_hours()
+    assert hours.now() == paris(2026, 7, 14, 10) and not hours.is_open()
+    assert hours.next_opening() == paris(2026, 7, 15, 8, 30)
+    monkeypatch.setenv("CLAUDIA_ENV", "production")
+    with pytest.raises(InsecureConfiguration, match="CLAUDIA_LIVECHAT_CLOCK"):
+        check_production(load_settings(), {"CLAUDIA_JWT_SECRET": "x" * 40, "CLAUDIA_DB_URL": "sqlite://"})
+    services.reset()

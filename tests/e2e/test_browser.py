@@ -5,76 +5,16 @@ Screenshots of the main steps go to results/screenshots/; the best are kept in d
 import json
 import os
 import re
-import shutil
-
-import pytest
 
 from tests.conftest import COMMUNAUTE, MAIRIE, SYNDICAT
-from tests.e2e.stack import ROOT, Operator, wait_for
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = ROOT / "results" / "screenshots"
-PASSWORD = "demo-portail"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("Chromium is missing: install Debian's chromium package (.ci/run does)")
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser, stack):
-    context = browser.new_context(base_url=f"http://127.0.0.1:{stack.console_port}", locale="fr-FR",
-                                  viewport={"width": 1100, "height": 800})
-    opened = context.new_page()
-    opened.set_default_timeout(20000)
-    yield opened
-    context.close()
-
-
-def shot(page, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
-
-
-def sign_in(page, login="marie.dupont"):
-    page.goto("/")
-    page.select_option("#login", login)
-    page.fill("#password", PASSWORD)
-    page.click("text=Se connecter")
-    page.wait_for_selector("#open-chat")
-
-
-def open_chat(page):
-    page.click("#open-chat")
-    page.wait_for_selector(".message.assistant >> text=Que puis-je faire pour vous")
-
-
-def last_assistant_text(page):
-    return page.locator(".message.assistant").last.inner_text()
-
-
-def click_choice(page, title):
-    """Clicks the newest enabled choice whose title starts with `title`."""
-    pattern = re.compile("^" + re.escape(title))
-    page.locator(".choices button:not([disabled])").filter(has_text=pattern).last.click()
-
-
-def type_message(page, text):
-    page.fill("#chat-input", text)
-    page.press("#chat-input", "Enter")
+from tests.e2e.browser_kit import (PASSWORD, assert_accessible, browser, click_choice, new_context,  # noqa: F401
+                                   open_chat, page, shot, sign_in, type_message)
+from tests.e2e.stack import Operator, wait_for
 
 
 def test_activation_by_clicking(page, structure):
+    page.goto("/")
+    assert_accessible(page, "portail : connexion")
     sign_in(page)
     shot(page, "01-portail")
     open_chat(page)
@@ -88,11 +28,13 @@ def test_activation_by_clicking(page, structure):
     type_message(page, "219 300 019 00011")
     page.wait_for_selector("text=Est-ce bien la structure que vous souhaitez activer")
     shot(page, "03-structure-trouvee")
+    assert_accessible(page, "structure trouvée")
     click_choice(page, "Oui, c'est la bonne structure")
     page.wait_for_selector("text=Confirmez-vous cette action")
     click_choice(page, "Confirmer")
     page.wait_for_selector("text=est désormais active dans Chorus Pro")
     shot(page, "04-activation-effectuee")
+    assert_accessible(page, "activation effectuée, évaluation")
     # used choices are greyed out: a second click cannot happen
     assert page.locator(".choices button", has_text="Confirmer").first.is_disabled()
     assert structure(MAIRIE)["status"] == "active"
@@ -126,6 +68,7 @@ def test_thumbs_down_and_live_chat_with_an_operator(page, stack, admin):
     click_choice(page, "👎")
     page.wait_for_selector("text=Pouvez-vous nous décrire ce qui ne va pas")
     shot(page, "06-evaluation-motifs")
+    assert_accessible(page, "motifs de l'évaluation")
     click_choice(page, "La réponse apportée était imprécise ou incomplète")
     page.wait_for_selector("text=Saisissez votre commentaire")
     type_message(page, "Je n'ai pas pu aller au bout de la procédure")
@@ -148,6 +91,7 @@ def test_thumbs_down_and_live_chat_with_an_operator(page, stack, admin):
     assert "conseiller du support" in live.locator(".who").inner_text()
     assert "Sophie Durand" in live.locator(".who").inner_text()
     shot(page, "07-conseiller-en-direct")
+    assert_accessible(page, "conseiller en direct")
     type_message(page, "Merci beaucoup !")
     wait_for(lambda: ("utilisateur", "Merci beaucoup !") in [
         (t["author"], t["text"]) for t in operator.chat(conversation["id"])["transcript"]])
@@ -162,15 +106,15 @@ def test_html_is_shown_as_text(page):
     open_chat(page)
     hostile = '<img src=x onerror="window.hacked=1"><b>gras</b><script>window.hacked=2</script>'
     type_message(page, hostile)
-    page.wait_for_selector(".message.user >> nth=1")
+    page.wait_for_selector(".message.user")
+    page.wait_for_selector(".message.assistant >> nth=1")
     assert page.locator(".message.user").last.inner_text().endswith(hostile)
     assert page.locator("#messages img, #messages b, #messages script").count() == 0
     assert page.evaluate("window.hacked") is None
 
 
 def test_keyboard_and_phone_width(browser, stack):
-    context = browser.new_context(base_url=f"http://127.0.0.1:{stack.console_port}",
-                                  viewport={"width": 375, "height": 720}, is_mobile=True)
+    context = new_context(browser, stack, viewport={"width": 375, "height": 720}, is_mobile=True)
     page = context.new_page()
     sign_in(page)
     page.focus("#open-chat")
@@ -183,6 +127,7 @@ def test_keyboard_and_phone_width(browser, stack):
     box = page.locator("#chat-panel").bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 375
     shot(page, "08-telephone")
+    assert_accessible(page, "largeur d'un téléphone")
     page.keyboard.press("Escape")
     assert page.locator("#chat-panel").is_hidden()
     context.close()
@@ -216,6 +161,7 @@ def test_wrong_password_is_refused(page):
     page.fill("#password", "pas-le-bon")
     page.click("text=Se connecter")
     page.wait_for_selector("text=Compte ou mot de passe incorrect")
+    assert_accessible(page, "portail : mot de passe refusé")
     assert page.locator("#open-chat").count() == 0
 
 

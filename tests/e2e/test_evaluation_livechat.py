@@ -150,3 +150,56 @@ def test_pending_messages_only_for_the_owner(stack):
     intruder = Chat(stack, owner.sender, "paul.martin")
     intruder.pending()
     assert intruder.status == 403
+
+
+def channel(stack, path):
+    return stack.webhook.rsplit("/", 1)[0] + path
+
+
+def test_history_greets_once_and_only_for_the_owner(stack):
+    user = chat(stack)
+    headers = {"Authorization": f"Bearer {user.token}"}
+    opened = requests.post(channel(stack, "/history"), json={"sender": user.sender}, headers=headers, timeout=30)
+    assert opened.status_code == 200
+    lines = opened.json()["messages"]
+    assert [(m["author"], m["active"]) for m in lines] == [("assistant", True)]
+    assert "Que puis-je faire pour vous" in lines[0]["text"]
+    again = requests.post(channel(stack, "/history"), json={"sender": user.sender}, headers=headers, timeout=30)
+    assert again.json()["messages"] == lines  # no second greeting
+    user.click_from([{"buttons": lines[0]["buttons"]}], "Je veux activer")  # the greeting's button is accepted
+    assert "Quel est le type de votre structure" in user.text
+    other = {"Authorization": f"Bearer {stack.token('paul.martin')}"}
+    for method, path in (("post", "/history"), ("post", "/left")):
+        refused = getattr(requests, method)(channel(stack, path), json={"sender": user.sender}, headers=other,
+                                            timeout=30)
+        assert refused.status_code == 403
+    assert requests.get(channel(stack, "/updates"), params={"sender": user.sender}, headers=other,
+                        timeout=30).status_code == 403
+    assert requests.post(channel(stack, "/history"), json={"sender": user.sender}, timeout=30).status_code == 403
+
+
+def test_giving_up_a_wait_through_the_channel(stack):
+    user = chat(stack)
+    user.say("je veux parler à un conseiller")
+    assert "/annuler" in user.payloads
+    headers = {"Authorization": f"Bearer {user.token}"}
+    news = requests.get(channel(stack, "/updates"), params={"sender": user.sender}, headers=headers,
+                        timeout=30).json()["live_chat"]
+    assert news["status"] == "attente" and news["position"] >= 1 and news["estimate_minutes"] >= 1
+    assert user.say("allo ?") == []  # waiting: recorded, not answered
+    user.say("/annuler")  # the « Ne plus attendre » button, still accepted after a silent turn
+    assert "vous ne patientez plus" in user.text
+    assert user.pending()["live_chat"] is None
+    user.say("c'est quoi un SIRET ?")
+    assert "14 chiffres" in user.text
+    user.say("je veux parler à un conseiller")
+    user.say("laissez tomber")
+    assert "vous ne patientez plus" in user.text
+    # Once an operator has taken the chat, the same words go to them.
+    user.say("je veux parler à un conseiller")
+    operator = Operator(stack, "agent.durand")
+    handoff = [c for c in operator.chats() if c["conversation_id"] == user.sender][0]
+    operator.post(handoff["id"], "take")
+    assert user.say("au revoir") == []
+    assert operator.chat(handoff["id"])["handoff"]["status"] == "en_cours"
+    assert operator.post(handoff["id"], "close").status_code == 200

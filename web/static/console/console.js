@@ -20,9 +20,14 @@
   }
 
   function since(seconds) {
+    if (seconds === null || seconds === undefined) return "—";
     const minutes = Math.floor(seconds / 60);
     return minutes ? `${minutes} min ${seconds % 60} s` : `${seconds} s`;
   }
+
+  function when(iso) { return new Date(iso).toLocaleString("fr-FR"); }
+
+  function setText(element, text) { if (element.textContent !== text) element.textContent = text; }
 
   function describe(context) {
     if (!context) return "";
@@ -34,84 +39,138 @@
     return parts.join(" · ");
   }
 
+  function presence(chat) {
+    if (chat.user_closed_page) return "l'utilisateur a fermé la page";
+    if (chat.user_left) return "l'utilisateur ne donne plus de nouvelles";
+    return "";
+  }
+
+  function link(href, text) {
+    const anchor = document.createElement("a");
+    anchor.href = href;
+    anchor.textContent = text;
+    return anchor;
+  }
+
   async function refreshInbox() {
-    const { chats, me } = await api("/console/api/chats");
+    const { chats, tickets, me } = await api("/console/api/chats");
     const live = document.querySelector("#chats tbody");
-    const left = document.querySelector("#left-messages tbody");
     live.replaceChildren();
-    left.replaceChildren();
     for (const chat of chats) {
-      if (chat.status === "message") {
-        const row = left.insertRow();
-        cell(row, new Date(chat.created_at).toLocaleString("fr-FR"));
-        cell(row, chat.login || "non connecté");
-        cell(row, chat.message);
-        const button = document.createElement("button");
-        button.textContent = "Traité";
-        button.onclick = () => api(`/console/api/chats/${chat.id}/archive`, { method: "POST" }).then(refreshInbox);
-        row.insertCell().append(button);
-        continue;
-      }
       const row = live.insertRow();
       cell(row, new Date(chat.created_at).toLocaleTimeString("fr-FR"));
       cell(row, since(chat.waiting_seconds));
+      cell(row, since(chat.first_answer_seconds));
       cell(row, chat.login || "non connecté");
       cell(row, describe(chat.context));
-      cell(row, chat.status === "attente" ? "en attente" : `en cours (${chat.operator === me ? "vous" : chat.operator})`);
-      const link = document.createElement("a");
-      link.href = `/console/chats/${chat.id}`;
-      link.textContent = "Ouvrir";
-      row.insertCell().append(link);
+      const state = chat.status === "attente" ? "en attente" : `en cours (${chat.operator === me ? "vous" : chat.operator})`;
+      cell(row, [state, presence(chat)].filter(Boolean).join(" — "));
+      row.insertCell().append(link(`/console/chats/${chat.id}`, "Ouvrir"));
     }
+    document.getElementById("chats-empty").hidden = chats.length > 0;
+    const open = document.querySelector("#tickets-open tbody");
+    open.replaceChildren();
+    for (const ticket of tickets.open) {
+      const row = open.insertRow();
+      cell(row, when(ticket.created_at));
+      cell(row, ticket.login || "non connecté");
+      cell(row, ticket.message);
+      row.insertCell().append(link(`/console/tickets/${ticket.id}`, "Répondre"));
+    }
+    const answered = document.querySelector("#tickets-answered tbody");
+    answered.replaceChildren();
+    for (const ticket of tickets.answered) {
+      const row = answered.insertRow();
+      cell(row, when(ticket.created_at));
+      cell(row, ticket.login || "non connecté");
+      row.insertCell().append(link(`/console/tickets/${ticket.id}`, ticket.message));
+      cell(row, `${ticket.answer.text} (${ticket.answer.operator_name})`);
+      cell(row, ticket.answer.delivered_at ? "oui" : "pas encore");
+    }
+  }
+
+  let shown = 0;  // transcript lines already in the page: only new ones are added (and announced)
+
+  function transcriptLine(line) {
+    const item = document.createElement("div");
+    item.className = line.author;
+    const author = document.createElement("span");
+    author.className = "author";
+    author.textContent = line.author === "operateur" ? `${line.name} (conseiller)` :
+      line.author === "assistant" ? "ClaudIA" : "Utilisateur";
+    item.append(author, document.createTextNode(line.text));
+    return item;
   }
 
   async function refreshChat(id) {
     const { handoff, transcript, me } = await api(`/console/api/chats/${id}`);
-    document.getElementById("context").textContent =
-      `Utilisateur : ${handoff.login || "non connecté"}\nConversation : ${handoff.conversation_id}\n${describe(handoff.context)}`;
+    setText(document.getElementById("context"),
+      `Utilisateur : ${handoff.login || "non connecté"}\nConversation : ${handoff.conversation_id}\n` +
+      `Attente : ${since(handoff.waiting_seconds)} · première réponse : ${since(handoff.first_answer_seconds)}\n` +
+      describe(handoff.context));
     const list = document.getElementById("transcript");
     const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 5;
-    list.replaceChildren(...transcript.map((line) => {
-      const item = document.createElement("li");
-      item.className = line.author;
-      const author = document.createElement("span");
-      author.className = "author";
-      author.textContent = line.author === "operateur" ? `${line.name} (conseiller)` :
-        line.author === "assistant" ? "ClaudIA" : "Utilisateur";
-      item.append(author, document.createTextNode(line.text));
-      return item;
-    }));
+    if (transcript.length < shown) { list.replaceChildren(); shown = 0; }
+    list.append(...transcript.slice(shown).map(transcriptLine));
+    shown = transcript.length;
     if (atBottom) list.scrollTop = list.scrollHeight;
     const mine = handoff.status === "en_cours" && handoff.operator === me;
-    document.getElementById("take").disabled = handoff.status === "close" || mine;
+    const open = handoff.status === "attente" || handoff.status === "en_cours";
+    document.getElementById("take").disabled = !open || mine;
     document.getElementById("close").disabled = !mine;
-    document.querySelector("#reply button").disabled = !mine;
-    document.getElementById("chat-state").textContent = {
+    document.querySelector("#reply button[type=submit]").disabled = !mine;
+    const state = {
       attente: "En attente d'un conseiller.",
       en_cours: mine ? "Vous avez cette discussion en charge." : `Prise en charge par ${handoff.operator}.`,
       close: "Discussion clôturée.",
+      annulee: "L'utilisateur ne souhaitait plus attendre : demande annulée.",
+      expiree: "Demande expirée : l'utilisateur était parti.",
     }[handoff.status] || "";
+    const away = open ? presence(handoff) : "";
+    setText(document.getElementById("chat-state"), away ? `${state} Attention : ${away}.` : state);
+    setText(document.getElementById("chat-error"), "");
   }
 
-  function repeat(task) {
-    const run = () => task().catch((error) => console.warn(error));
+  function repeat(task, showError) {
+    const run = () => task().catch((error) => showError ? showError(error) : console.warn(error));
     run();
     setInterval(run, 2000);
+  }
+
+  // Canned replies: a click puts the text in the message field, ready to edit or send.
+  for (const button of document.querySelectorAll(".canned-reply")) {
+    button.addEventListener("click", () => {
+      const field = document.getElementById("reply-text") || document.getElementById("answer-text");
+      field.value = field.value ? `${field.value}\n${button.dataset.text}` : button.dataset.text;
+      field.focus();
+    });
   }
 
   if (document.getElementById("chats")) repeat(refreshInbox);
   const chat = document.getElementById("chat");
   if (chat) {
     const id = chat.dataset.id;
+    const errorBox = document.getElementById("chat-error");
+    const showError = (error) => setText(errorBox, error.message);
     const act = (path, body) => api(`/console/api/chats/${id}/${path}`, { method: "POST", body: JSON.stringify(body || {}) })
-      .then(() => refreshChat(id)).catch((error) => { document.getElementById("chat-state").textContent = error.message; });
+      .then(() => refreshChat(id)).catch(showError);
     document.getElementById("take").onclick = () => act("take");
     document.getElementById("close").onclick = () => act("close");
-    document.getElementById("reply").onsubmit = (event) => {
+    const field = document.getElementById("reply-text");
+    const form = document.getElementById("reply");
+    form.onsubmit = (event) => {
       event.preventDefault();
-      const field = document.getElementById("reply-text");
-      act("messages", { text: field.value }).then(() => { field.value = ""; });
+      if (!field.value.trim()) return;
+      const text = field.value;
+      act("messages", { text }).then(() => { if (field.value === text) field.value = ""; });
     };
-    repeat(() => refreshChat(id));
+    // Enter sends, Shift+Enter goes to a new line.
+    field.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    repeat(() => refreshChat(id), showError);
   }
 })();

@@ -1,5 +1,6 @@
 // ClaudIA's chat panel. Talks only to this site (/chat/...), which adds the signed
-// token and the conversation id on the server. Every text goes in with textContent.
+// token and the conversation id on the server. Every text goes in with textContent;
+// only https links to the official documentation become links.
 "use strict";
 (function () {
   const panel = document.getElementById("chat-panel");
@@ -7,28 +8,70 @@
   const csrf = document.querySelector('meta[name="csrf"]').content;
   const list = document.getElementById("messages");
   const typing = document.getElementById("typing");
+  const alertBox = document.getElementById("chat-alert");
   const input = document.getElementById("chat-input");
   const opener = document.getElementById("open-chat");
+  const unread = document.getElementById("unread");
+  const stopWaiting = document.getElementById("stop-waiting");
+  const LINK_HOSTS = ["communaute.chorus-pro.gouv.fr", "chorus-pro.gouv.fr", "portail.chorus-pro.gouv.fr"];
+  const TIMEOUT_MS = 10000;
+  const UNREACHABLE = "ClaudIA est momentanément indisponible. Réessayez dans quelques instants.";
+  const tabs = "BroadcastChannel" in window ? new BroadcastChannel("claudia-chat") : null;
   let lastPushed = 0;
-  let started = false;
-  let poller = null;
+  let loaded = false;
+  let outOfSync = false;
+  let unreadCount = 0;
+  let baseline = false;
 
   async function call(method, path, body) {
-    const response = await fetch(path, {
-      method, credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: body ? JSON.stringify(body) : undefined,
-    });
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), TIMEOUT_MS);
+    let response;
+    try {
+      response = await fetch(path, {
+        method, credentials: "same-origin", signal: abort.signal,
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+    } catch (error) {
+      throw new Error(error.name === "AbortError"
+        ? "ClaudIA met trop de temps à répondre. Réessayez dans quelques instants." : UNREACHABLE);
+    } finally {
+      clearTimeout(timer);
+    }
     const data = await response.json().catch(() => null);
     if (response.status === 401) throw new Error("Votre session a expiré : reconnectez-vous au portail.");
-    if (!response.ok && !Array.isArray(data)) throw new Error("Le service est momentanément indisponible. Réessayez dans un instant.");
+    if (!response.ok && !Array.isArray(data)) throw new Error((data && data.erreur) || UNREACHABLE);
     return data;
   }
 
+  function showAlert(text) { alertBox.textContent = text || ""; }
+
   function scroll() { list.scrollTop = list.scrollHeight; }
 
+  // Text with the documentation's https links as <a>, everything else as text nodes.
+  function withLinks(paragraph, text) {
+    const pattern = /https:\/\/[^\s«»"<>]+/g;
+    let last = 0;
+    for (const match of text.matchAll(pattern)) {
+      const url = match[0].replace(/[.,;:!?)]+$/, "");
+      let host = "";
+      try { host = new URL(url).hostname; } catch (error) { continue; }
+      if (!LINK_HOSTS.includes(host)) continue;
+      paragraph.append(document.createTextNode(text.slice(last, match.index)));
+      const link = document.createElement("a");
+      link.href = url;
+      link.textContent = url;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      paragraph.append(link);
+      last = match.index + url.length;
+    }
+    paragraph.append(document.createTextNode(text.slice(last)));
+  }
+
   function addLine(author, text, label) {
-    const item = document.createElement("li");
+    const item = document.createElement("div");
     item.className = `message ${author}`;
     if (label) {
       const who = document.createElement("span");
@@ -37,23 +80,31 @@
       item.append(who);
     }
     const body = document.createElement("p");
-    body.textContent = text;
+    if (author === "user") body.textContent = text; else withLinks(body, text);
     item.append(body);
     list.append(item);
     scroll();
     return item;
   }
 
-  function addChoices(item, buttons) {
+  function disableAllChoices() {
+    for (const button of list.querySelectorAll(".choices button")) button.disabled = true;
+  }
+
+  function addChoices(item, buttons, state) {
     if (!buttons || !buttons.length) return;
+    disableAllChoices();
     const group = document.createElement("div");
     group.className = "choices";
     group.setAttribute("role", "group");
+    group.setAttribute("aria-label", "Réponses proposées");
     for (const button of buttons) {
       const choice = document.createElement("button");
       choice.type = "button";
       choice.textContent = button.title;
       if (/^\/evaluer_/.test(button.payload)) choice.classList.add("vote");
+      if (state && state.chosen === button.payload) choice.setAttribute("aria-pressed", "true");
+      choice.disabled = Boolean(state && !state.active);
       choice.addEventListener("click", () => {
         for (const other of group.querySelectorAll("button")) other.disabled = true;
         choice.setAttribute("aria-pressed", "true");
@@ -63,6 +114,23 @@
     }
     item.append(group);
     scroll();
+  }
+
+  function operatorLabel(name) { return `${name || "Conseiller"} · conseiller du support`; }
+
+  function showHistory(data) {
+    list.replaceChildren();
+    for (const line of data.messages || []) {
+      if (line.author === "utilisateur") { addLine("user", line.text, "Vous"); continue; }
+      const person = line.author === "operateur";
+      const item = addLine(person ? "operateur" : "assistant", line.text,
+        person ? operatorLabel(line.operator_name) : "ClaudIA");
+      addChoices(item, line.buttons, line);
+    }
+    lastPushed = Math.max(lastPushed, data.last_pushed || 0);
+    showLive(data.live_chat);
+    loaded = true;
+    outOfSync = false;
   }
 
   function showReplies(replies) {
@@ -78,8 +146,41 @@
       lastPushed = Math.max(lastPushed, message.id);
       const person = message.author === "operateur";
       const item = addLine(person ? "operateur" : "assistant", message.text,
-        person ? `${message.operator_name || "Conseiller"} · conseiller du support` : "ClaudIA");
+        person ? operatorLabel(message.operator_name) : "ClaudIA");
       addChoices(item, message.buttons);
+      if (panel.hidden) unreadCount += 1;
+    }
+    showUnread();
+  }
+
+  function showUnread() {
+    unread.hidden = unreadCount === 0;
+    unread.textContent = unreadCount === 0 ? "" : ` (${unreadCount} ${unreadCount > 1 ? "nouveaux messages" : "nouveau message"})`;
+  }
+
+  function showLive(live) {
+    panel.classList.toggle("live", Boolean(live));
+    const status = document.getElementById("live-status");
+    status.hidden = !live;
+    stopWaiting.hidden = !live || live.status !== "attente";
+    let text = "";
+    if (live && live.status === "en_cours") text = "Vous êtes en relation avec un conseiller du support.";
+    else if (live && live.position) {
+      const rank = live.position === 1 ? "1er" : `${live.position}e`;
+      text = `Un conseiller va vous rejoindre. Vous êtes ${rank} dans la file d'attente ` +
+        `(attente estimée : environ ${live.estimate_minutes} min).`;
+    } else if (live) text = "Un conseiller va vous rejoindre…";
+    const line = document.getElementById("live-text");
+    if (line.textContent !== text) line.textContent = text;
+  }
+
+  async function load() {
+    try {
+      showHistory(await call("POST", "/chat/ouvrir"));
+      showAlert("");
+    } catch (error) {
+      outOfSync = true;
+      showAlert(error.message);
     }
   }
 
@@ -87,13 +188,16 @@
     const message = text.trim();
     if (!message) return;
     addLine("user", shown || message, "Vous");
-    typing.hidden = false;
+    typing.textContent = "ClaudIA écrit…";
     try {
       showReplies(await call("POST", "/chat/messages", { message }));
+      showAlert("");
+      if (tabs) tabs.postMessage("changed");
     } catch (error) {
-      addLine("error", error.message);
+      showAlert(error.message);
+      outOfSync = true;  // the next successful poll reloads the conversation from the server
     } finally {
-      typing.hidden = true;
+      typing.textContent = "";
       input.focus();
     }
   }
@@ -101,40 +205,47 @@
   async function poll() {
     try {
       const data = await call("GET", `/chat/updates?after=${lastPushed}`);
-      if (data && data.messages) showPushed(data.messages);
-      const live = data && data.live_chat;
-      panel.classList.toggle("live", Boolean(live));
-      const status = document.getElementById("live-status");
-      status.hidden = !live;
-      status.textContent = !live ? "" : live.status === "en_cours"
-        ? "Vous êtes en relation avec un conseiller du support." : "Un conseiller va vous rejoindre…";
-    } catch (error) { /* the next poll will try again */ }
+      if (outOfSync && !panel.hidden) { await load(); return; }
+      const pushed = (data && data.messages) || [];
+      if (!loaded) {
+        // Not shown yet (the history will show them): only count what arrives from now on.
+        if (baseline) unreadCount += pushed.length;
+        for (const message of pushed) lastPushed = Math.max(lastPushed, message.id);
+        baseline = true;
+        showUnread();
+      } else showPushed(pushed);
+      showLive(data && data.live_chat);
+    } catch (error) { /* the next poll tries again; sending shows the error */ }
   }
 
   function open() {
     panel.hidden = false;
     opener.setAttribute("aria-expanded", "true");
+    opener.hidden = true;  // under the panel anyway (a phone's whole screen)
+    unreadCount = 0;
+    showUnread();
     input.focus();
-    if (!poller) poller = setInterval(poll, 2000);
-    if (!started) { started = true; send("Bonjour"); }
+    load();
   }
 
   function close() {
     panel.hidden = true;
+    opener.hidden = false;
     opener.setAttribute("aria-expanded", "false");
-    clearInterval(poller);
-    poller = null;
     opener.focus();
   }
 
   opener.addEventListener("click", open);
   document.getElementById("close-chat").addEventListener("click", close);
   panel.addEventListener("keydown", (event) => { if (event.key === "Escape") close(); });
+  stopWaiting.addEventListener("click", () => send("/annuler", "Ne plus attendre"));
   document.getElementById("new-chat").addEventListener("click", async () => {
-    await call("POST", "/chat/nouvelle");
-    list.replaceChildren();
-    lastPushed = 0;
-    send("Bonjour");
+    try {
+      await call("POST", "/chat/nouvelle");
+      lastPushed = 0;
+      await load();
+      if (tabs) tabs.postMessage("changed");
+    } catch (error) { showAlert(error.message); }
   });
   document.getElementById("composer").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -142,4 +253,22 @@
     input.value = "";
     send(text);
   });
+  // Another tab of this session changed the conversation: show the same one here.
+  if (tabs) tabs.onmessage = () => { if (!panel.hidden) load(); else outOfSync = true; };
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && !panel.hidden && loaded) load();
+  });
+  // Leaving the page: an operator on this chat is told, a waiting request will expire
+  // (a reload comes back at once and counts as present again).
+  window.addEventListener("pagehide", () => {
+    fetch("/chat/quitter", { method: "POST", keepalive: true, credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: "{}" });
+  });
+  // News every 3 s while the panel is open or a live chat is on; every 15 s otherwise.
+  async function pollLoop() {
+    await poll();
+    const busy = !panel.hidden || panel.classList.contains("live");
+    setTimeout(pollLoop, busy ? 3000 : 15000);
+  }
+  pollLoop();
 })();

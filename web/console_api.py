@@ -1,0 +1,141 @@
+"""The console's JSON API: the queue, a chat's transcript, taking, writing, closing.
+
+Every route needs a signed-in operator (and the CSRF token for POST); an operator
+writes to or closes only a chat they have taken.
+"""
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+from aiohttp import web
+
+from claudia import services
+from claudia.accounts import ConsoleUser
+from claudia.chat_history import readable
+from claudia.handoff import ASSISTANT, MESSAGE, OPERATOR, HandoffError
+from web.console import operator_required
+from web.rasa_api import RASA, RasaApi
+
+RASA_INJOIGNABLE = "L'assistant ne répond pas pour le moment : la transcription reviendra dès son retour."
+
+
+def _with_presence(chats: list) -> list:
+    presence = services.waiting_room().presence([c["id"] for c in chats])
+    for chat in chats:
+        chat.update(presence.get(chat["id"], {}))
+    return chats
+
+
+@operator_required
+async def api_chats(request: web.Request) -> web.Response:
+    live = [c for c in services.handoffs().listing() if c["status"] != MESSAGE]
+    return web.json_response({"chats": _with_presence(live), "tickets": services.tickets().listing(),
+                              "me": request["user"].login})
+
+
+@operator_required
+async def api_chat(request: web.Request) -> web.Response:
+    handoff = services.handoffs().get(int(request.match_info["handoff_id"]))
+    if handoff is None:
+        return web.json_response({"erreur": "discussion inconnue"}, status=404)
+    try:
+        events = await request.app[RASA].events(handoff["conversation_id"])
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        return web.json_response({"erreur": RASA_INJOIGNABLE}, status=503)
+    lines = []
+    for line in readable(events):
+        shown = {"author": line["author"], "text": line["text"], "at": line["at"]}
+        if line.get("operator_name"):
+            shown["name"] = line["operator_name"]
+        lines.append(shown)
+    return web.json_response({"handoff": _with_presence([handoff])[0], "transcript": lines,
+                              "me": request["user"].login})
+
+
+async def _say_to_user(app: web.Application, conversation_id: str, text: str, user: ConsoleUser) -> None:
+    """Shows an operator's words in the user's chat and keeps them in the transcript."""
+    services.handoffs().post(conversation_id, OPERATOR, text, operator_name=user.name)
+    await app[RASA].append(conversation_id, [
+        {"event": "bot", "text": text, "metadata": {"operateur": user.name, "operateur_login": user.login}}
+    ])
+
+
+def _refuse(error: HandoffError) -> web.Response:
+    return web.json_response({"erreur": str(error)}, status=409)
+
+
+@operator_required
+async def api_take(request: web.Request) -> web.Response:
+    user: ConsoleUser = request["user"]
+    try:
+        handoff = services.handoffs().take(int(request.match_info["handoff_id"]), user.login)
+    except HandoffError as error:
+        return _refuse(error)
+    await _say_to_user(request.app, handoff["conversation_id"],
+                       f"{user.name}, conseiller du support Chorus Pro, a rejoint la conversation.", user)
+    return web.json_response({"handoff": handoff})
+
+
+@operator_required
+async def api_message(request: web.Request) -> web.Response:
+    user: ConsoleUser = request["user"]
+    try:
+        body = await request.json()
+    except ValueError:  # not JSON: the client's error, not a server failure
+        body = None
+    if not isinstance(body, dict):
+        return web.json_response({"erreur": "corps JSON attendu"}, status=400)
+    text = str(body.get("text") or "").strip()[:2000]
+    if not text:
+        return web.json_response({"erreur": "message vide"}, status=400)
+    try:
+        handoff = services.handoffs().check_owner(int(request.match_info["handoff_id"]), user.login)
+    except HandoffError as error:
+        return _refuse(error)
+    await _say_to_user(request.app, handoff["conversation_id"], text, user)
+    services.waiting_room().operator_answered(handoff["id"])
+    return web.json_response({"ok": True})
+
+
+async def resume_assistant(rasa: RasaApi, conversation_id: str, action: str) -> None:
+    """The assistant takes the conversation back: it runs `action`, then waits for the user."""
+    await rasa.append(conversation_id, [{"event": "resume"}])
+    replies = await rasa.execute(conversation_id, action)
+    await rasa.append(conversation_id, [{"event": "action", "name": "action_listen"}])
+    queue = services.handoffs()
+    for reply in replies:
+        queue.post(conversation_id, ASSISTANT, reply.get("text") or "", buttons=reply.get("buttons") or [])
+    payloads = [b["payload"] for reply in replies for b in reply.get("buttons") or []]
+    services.conversations().remember_payloads(conversation_id, payloads)
+
+
+@operator_required
+async def api_close(request: web.Request) -> web.Response:
+    """Ends the live chat: the assistant resumes, says so and asks for an evaluation."""
+    user: ConsoleUser = request["user"]
+    try:
+        handoff = services.handoffs().close(int(request.match_info["handoff_id"]), user.login)
+    except HandoffError as error:
+        return _refuse(error)
+    await resume_assistant(request.app[RASA], handoff["conversation_id"], "action_fin_conseiller")
+    return web.json_response({"handoff": handoff})
+
+
+@operator_required
+async def api_archive(request: web.Request) -> web.Response:
+    try:
+        handoff = services.handoffs().archive_message(int(request.match_info["handoff_id"]),
+                                                      request["user"].login)
+    except HandoffError as error:
+        return _refuse(error)
+    return web.json_response({"handoff": handoff})
+
+
+def add_console_api(app: web.Application) -> None:
+    app.router.add_get("/console/api/chats", api_chats)
+    app.router.add_get("/console/api/chats/{handoff_id:\\d+}", api_chat)
+    app.router.add_post("/console/api/chats/{handoff_id:\\d+}/take", api_take)
+    app.router.add_post("/console/api/chats/{handoff_id:\\d+}/messages", api_message)
+    app.router.add_post("/console/api/chats/{handoff_id:\\d+}/close", api_close)
+    app.router.add_post("/console/api/chats/{handoff_id:\\d+}/archive", api_archive)

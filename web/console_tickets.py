@@ -1,0 +1,66 @@
+"""Messages left outside opening hours, answered from the console (tickets).
+
+GET /console/tickets/{id} shows the message and its context; POST (a form with the
+session's CSRF token) stores the answer, which the user reads the next time they
+open the chat. Plain HTML forms: this page works without its script.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from claudia import services
+from claudia.handoff import HandoffError
+from web.console import CANNED, operator_required, render
+
+
+def _local(iso: str) -> str:
+    moment = datetime.fromisoformat(iso.rstrip("Z")).replace(tzinfo=timezone.utc)
+    return moment.astimezone(ZoneInfo(services.settings().timezone)).strftime("%d/%m/%Y à %H:%M")
+
+
+def _context(ticket: dict) -> str:
+    context = ticket.get("context") or {}
+    last = context.get("derniere_procedure") or {}
+    parts = []
+    if context.get("procedure_en_cours"):
+        parts.append(f"procédure en cours : {context['procedure_en_cours']} {context.get('siret') or ''}")
+    if last.get("operation"):
+        parts.append(f"dernière procédure : {last['operation']} {last.get('siret') or ''} → {last.get('outcome')}")
+    return " · ".join(parts) or "aucune procédure"
+
+
+def _page(request: web.Request, ticket: dict, error: str = "", status: int = 200) -> web.Response:
+    return render(request, "console/ticket.html", status=status, title=f"Message {ticket['id']}", ticket=ticket,
+                  received=_local(ticket["created_at"]), context=_context(ticket), error=error,
+                  canned=request.app[CANNED])
+
+
+@operator_required
+async def ticket_page(request: web.Request) -> web.Response:
+    ticket = services.tickets().get(int(request.match_info["ticket_id"]))
+    if ticket is None:
+        raise web.HTTPNotFound()
+    return _page(request, ticket)
+
+
+@operator_required
+async def answer_ticket(request: web.Request) -> web.StreamResponse:
+    ticket_id = int(request.match_info["ticket_id"])
+    form = await request.post()
+    user = request["user"]
+    try:
+        services.tickets().answer(ticket_id, user.login, user.name, str(form.get("answer", "")))
+    except HandoffError as error:
+        ticket = services.tickets().get(ticket_id)
+        if ticket is None:
+            raise web.HTTPNotFound()
+        return _page(request, ticket, error=f"Réponse non enregistrée : {error}.", status=409)
+    raise web.HTTPSeeOther(f"/console/tickets/{ticket_id}")
+
+
+def add_tickets(app: web.Application) -> None:
+    app.router.add_get("/console/tickets/{ticket_id:\\d+}", ticket_page)
+    app.router.add_post("/console/tickets/{ticket_id:\\d+}", answer_ticket)
