@@ -215,3 +215,7 @@ class ReviewMark(Base):
     tags = Column(Text, nullable=False, default="[]")  # JSON list of strings
     updated_by = Column(String(128), nullable=True)
     updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+# The review index's tables share this metadata (created with the others).
+from claudia import review_models  # noqa: E402,F401
