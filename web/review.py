@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional
 
@@ -39,6 +40,7 @@ class Review:
         self.db = database
         self.threshold = threshold
         self.indexer = ReviewIndexer(database, tracker_url, batch=batch)
+        self._pass = threading.Lock()
         self.queries = ReviewQueries(database, threshold)
         self.store = ReviewStore(database)
         self.training = TrainingData(corrections_file or root / "data" / "nlu" / "corrections.yml",
@@ -48,8 +50,15 @@ class Review:
 
     # -- keeping the index up to date ------------------------------------------------------------
     def refresh(self) -> int:
-        """One bounded pass: what is new since the last one (at most `batch` rows per source)."""
-        return self.indexer.run_once()
+        """One bounded pass: what is new since the last one (at most `batch` rows per source).
+
+        Skipped when a pass is already running in this process: a page never waits for one."""
+        if not self._pass.acquire(blocking=False):
+            return 0
+        try:
+            return self.indexer.run_once()
+        finally:
+            self._pass.release()
 
     async def run_indexer(self, every: float = 1.0) -> None:
         """Background task of the web front: a pass every `every` seconds, in a worker thread."""
