@@ -51,6 +51,8 @@ async def review_messages(request: web.Request) -> web.StreamResponse:
         intent = str(form.get("intent", "")) if form.get("do") == "corriger" else None
     if not ids:
         raise back_to(request, back, "Cochez au moins un message.")
+    if intent == "":
+        raise back_to(request, back, "Choisissez l'intention correcte, puis corrigez.")
     if intent is not None and intent not in intents:
         raise back_to(request, back, f"Intention inconnue : {intent[:60]}")
     if "#" not in back and len(ids) == 1:
@@ -84,7 +86,7 @@ async def story_page(request: web.Request) -> web.Response:
             known = [m for m in corrected.values() if m["text"] == step["text"] and m["final_intent"]]
             step["intent"] = known[0]["final_intent"] if known else step["intent"]
     return render(request, "story.html", f"Histoire de test — {cid}", steps=steps, path=conversation_path(cid),
-                  name=f"revue {cid}", intents=request.app[INTENTS], actions=review.stories.actions(),
+                  name=f"revue {cid}", intents=review.stories.intents(), actions=review.stories.actions(),
                   fallbacks=FALLBACKS)
 
 

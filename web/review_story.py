@@ -44,6 +44,10 @@ class StoryFile:
         names = [a for a in self.domain.action_names_or_texts if a not in HIDDEN_ACTIONS and ACTION_NAME.match(a)]
         return sorted(set(names))
 
+    def intents(self) -> List[str]:
+        """The domain's intents, Rasa's own included (a story may keep `nlu_fallback`)."""
+        return sorted(set(self.domain.intents))
+
     async def _tracker(self, cid: str):
         from scripts.export_story import open_tracker_store
 
