@@ -89,6 +89,10 @@ class Review:
     def detail(self, cid: str) -> Optional[Dict[str, Any]]:
         self.refresh()
         summary = self.queries.summary(cid)
+        if summary is None:  # perhaps too new: wait for the pass that is running, and one more
+            with self._pass:
+                self.indexer.run_once()
+            summary = self.queries.summary(cid)
         if summary is None:
             return None
         indexed = self.queries.messages_of(cid)

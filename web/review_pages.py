@@ -83,19 +83,27 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
     return response
 
 
+def json_chunks(rows):
+    """A JSON array, about 16 kB at a time."""
+    buffer, first = ["["], True
+    for row in rows:
+        buffer.append(("" if first else ",\n") + json.dumps(row, ensure_ascii=False))
+        first = False
+        if len(buffer) >= 50:
+            yield "".join(buffer)
+            buffer = []
+    yield "".join(buffer) + "]\n"
+
+
 @reviewer_required
 async def export_json(request: web.Request) -> web.StreamResponse:
     review = request.app[REVIEW]
-    rows = review.queries.iterate(Filters.from_query(query_dict(request)))
+    chunks = json_chunks(review.queries.iterate(Filters.from_query(query_dict(request))))
     response = web.StreamResponse(headers={"Content-Type": "application/json; charset=utf-8",
                                            "Content-Disposition": 'attachment; filename="conversations.json"'})
     await response.prepare(request)
-    await response.write(b"[")
-    first = True
-    while (row := await asyncio.to_thread(next, rows, None)) is not None:
-        await response.write((("" if first else ",\n") + json.dumps(row, ensure_ascii=False)).encode("utf-8"))
-        first = False
-    await response.write(b"]\n")
+    while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
+        await response.write(chunk.encode("utf-8"))
     await response.write_eof()
     return response
 
