@@ -24,6 +24,7 @@ from claudia.review_models import ReviewMessage as M
 
 COUNT_CAP = 1000
 REVIEWED = ("confirme", "corrige")
+TEXT_WINDOW = 10_000  # a text search looks at the newest 10,000 messages containing its words
 FTS = table("review_messages_fts", column("rowid"))  # SQLite FTS5, created by review_index
 PER_PAGE = 20
 
@@ -196,12 +197,20 @@ class ReviewQueries:
         }
 
     # -- messages ----------------------------------------------------------------------------------
-    def _messages(self, f: MessageFilters) -> Select:
+    def _messages(self, f: MessageFilters, before: Optional[int] = None) -> Select:
         query = select(M)
         if f.text:
             if self.db.is_sqlite:
-                query = (query.join(FTS, FTS.c.rowid == M.id).where(text("review_messages_fts MATCH :terms"))
-                         .params(terms=fts_query(f.text) or '""'))
+                # the newest TEXT_WINDOW messages with these words (FTS5 reads its index backwards and
+                # stops), then the other filters: bounded however common the words are
+                window = select(FTS.c.rowid).where(text("review_messages_fts MATCH :terms"))
+                if before:
+                    window = window.where(FTS.c.rowid < before)
+                if f.until:  # ids grow with time: the window starts at the range's end
+                    last = select(M.id).where(M.at < _epoch(f.until, end=True)).order_by(M.at.desc()).limit(1)
+                    window = window.where(FTS.c.rowid <= last.scalar_subquery())
+                query = query.where(M.id.in_(window.order_by(FTS.c.rowid.desc()).limit(TEXT_WINDOW)))
+                query = query.params(terms=fts_query(f.text) or '""')
             elif self.db.engine.dialect.name == "postgresql":
                 query = query.where(text("to_tsvector('french', review_messages.text) @@ "
                                          "plainto_tsquery('french', :terms)")).params(terms=f.text)
@@ -221,13 +230,13 @@ class ReviewQueries:
 
     def messages(self, filters: MessageFilters, before: Optional[int] = None,
                  per_page: int = PER_PAGE) -> Dict[str, Any]:
-        query = self._messages(filters)
+        query = self._messages(filters, before)
         if before:
             query = query.where(M.id < before)
         with self.db.read() as session:
             rows = session.execute(query.order_by(M.id.desc()).limit(per_page + 1)).scalars().all()
             total = session.execute(select(func.count()).select_from(
-                self._messages(filters).limit(COUNT_CAP + 1).subquery())).scalar()
+                self._messages(filters, before).limit(COUNT_CAP + 1).subquery())).scalar()
         shown = rows[:per_page]
         return {"messages": [message_dict(m) for m in shown], "total": min(total, COUNT_CAP),
                 "more_than": total > COUNT_CAP,
