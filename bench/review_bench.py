@@ -77,6 +77,8 @@ def pages(base: str, http: requests.Session, count: int) -> List[Tuple[str, List
         ("Conversations: one week", f"/console/revue/?since={today - timedelta(days=60)}&until={today - timedelta(days=53)}"),
         ("Conversations: reviewed", "/console/revue/?reviewed=1"),
         ("Conversation view", f"/console/revue/conversations/{some}"),
+        ("Story editor (Rasa's tracker store and domain; first call loads Rasa)",
+         f"/console/revue/conversations/{some}/histoire"),
         ("Messages, first page", "/console/revue/messages"),
         ("Messages, next page", f"/console/revue/messages?{older}"),
         ("Messages: text « structure » (common)", "/console/revue/messages?q=structure"),
@@ -99,13 +101,13 @@ def pages(base: str, http: requests.Session, count: int) -> List[Tuple[str, List
 
 
 def bulk_correction(base: str, http: requests.Session) -> float:
-    page = http.get(f"{base}/console/revue/messages?corrected=0&q=ok", timeout=60).text
+    page = http.get(f"{base}/console/revue/messages?corrected=0&q=bidule", timeout=60).text
     csrf = page.split('name="csrf" content="', 1)[1].split('"', 1)[0]
     ids = [chunk.split('"', 1)[0] for chunk in page.split('name="ids" value="')[1:]][:20]
     began = time.perf_counter()
     response = http.post(f"{base}/console/revue/messages/revue", timeout=120, allow_redirects=True,
                          data={"csrf": csrf, "ids": ids, "do": "corriger", "intent": "affirmer",
-                               "back": "/console/revue/messages?corrected=0&q=ok"})
+                               "back": "/console/revue/messages?corrected=0&q=bidule"})
     response.raise_for_status()
     return (time.perf_counter() - began) * 1000
 
@@ -157,7 +159,12 @@ def main() -> None:
                CLAUDIA_RASA_API_TOKEN="bench", CLAUDIA_CORRECTIONS_FILE=str(work / "corrections.yml"),
                CLAUDIA_REVIEW_STORIES_FILE=str(work / "test_revues.yml"), PYTHONPATH=str(ROOT))
     report = {}
-    if not db.exists():
+    setup = work / "setup.json"
+    if db.exists() and setup.exists():
+        report.update(json.loads(setup.read_text()))
+    else:
+        for stale in (db, tracker):
+            stale.unlink(missing_ok=True)
         began = time.monotonic()
         counts = generate(f"sqlite:///{tracker}", f"sqlite:///{db}", args.conversations)
         report["generate"] = (counts, time.monotonic() - began)
@@ -166,6 +173,7 @@ def main() -> None:
         began = time.monotonic()
         indexed = ReviewIndexer(Database(env["CLAUDIA_DB_URL"]), env["CLAUDIA_TRACKER_DB_URL"], batch=5000).catch_up(10**6)
         report["index"] = (indexed, time.monotonic() - began)
+        setup.write_text(json.dumps({k: report[k] for k in ("generate", "index")}))
     port = free_port()
     web = subprocess.Popen([sys.executable, "-m", "web", "--port", str(port)], env=env, cwd=ROOT,
                            stdout=open(work / "web.log", "a"), stderr=subprocess.STDOUT)

@@ -50,18 +50,18 @@ async def review_messages(request: web.Request) -> web.StreamResponse:
         ids = _ids(form.getall("ids", []))
         intent = str(form.get("intent", "")) if form.get("do") == "corriger" else None
     if not ids:
-        raise back_to(request, back, "Cochez au moins un message.")
+        raise back_to(request, back, "Cochez au moins un message.", error=True)
     if intent == "":
-        raise back_to(request, back, "Choisissez l'intention correcte, puis corrigez.")
+        raise back_to(request, back, "Choisissez l'intention correcte, puis corrigez.", error=True)
     if intent is not None and intent not in intents:
-        raise back_to(request, back, f"Intention inconnue : {intent[:60]}")
+        raise back_to(request, back, f"Intention inconnue : {intent[:60]}", error=True)
     if "#" not in back and len(ids) == 1:
         back += f"#m-{ids[0]}"
     try:
         outcome = await asyncio.to_thread(request.app[REVIEW].review_messages, ids, request["user"].login,
                                           intents, intent)
     except ValueError as error:
-        raise back_to(request, back, str(error))
+        raise back_to(request, back, str(error), error=True)
     raise back_to(request, back, outcome.summary())
 
 
@@ -100,7 +100,7 @@ async def save_story(request: web.Request) -> web.StreamResponse:
         await request.app[REVIEW].save_story(cid, str(form.get("name", "")), _choices(form, "action-"),
                                              _choices(form, "intent-"))
     except ValueError as error:
-        raise back_to(request, conversation_path(cid) + "/histoire", str(error))
+        raise back_to(request, conversation_path(cid) + "/histoire", str(error), error=True)
     raise back_to(request, conversation_path(cid), "Conversation enregistrée comme histoire de test.")
 
 

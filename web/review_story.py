@@ -20,6 +20,8 @@ from web.review_training import clean_text
 _lock = threading.Lock()
 MAX_NAME = 120
 HIDDEN_ACTIONS = {"action_listen"}
+# Rasa's core fallback reverts the user's message: a test story cannot expect it.
+UNREPLAYABLE = "action_default_fallback"
 ACTION_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -86,7 +88,14 @@ class StoryFile:
         for chosen in (intents or {}).values():
             if chosen not in known_intents:
                 raise ValueError(f"Intention inconnue du domaine : {chosen}")
-        story = story_yaml(await self._tracker(cid), self.domain, name, actions, intents)
+        from scripts.export_story import corrected_events, kept_events
+
+        tracker = await self._tracker(cid)
+        if any(getattr(event, "action_name", None) == UNREPLAYABLE
+               for event in corrected_events(kept_events(tracker), actions, intents)):
+            raise ValueError("L'action de repli action_default_fallback ne peut pas être rejouée par « rasa test » : "
+                             "choisissez l'action que ClaudIA aurait dû exécuter.")
+        story = story_yaml(tracker, self.domain, name, actions, intents)
         with _lock:
             existing = self.stories_file.read_text(encoding="utf-8") if self.stories_file.exists() else ""
             content = existing + story.split("stories:\n", 1)[1] if existing.strip() else story

@@ -5,7 +5,7 @@ import secrets
 import time
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Tuple
 from urllib.parse import quote, urlencode
 
 import aiohttp_jinja2
@@ -47,8 +47,9 @@ def setup_templates(app: web.Application) -> None:
 
 
 def render(request: web.Request, template: str, title: str, status: int = 200, **context: Any) -> web.Response:
-    context.update(user=request["user"], title=title, flash=pop_flash(request),
-                   error=context.get("error", ""), active=context.get("active", ""))
+    flash, failed = pop_flash(request)
+    context.update(user=request["user"], title=title, flash="" if failed else flash,
+                   error=flash if failed else context.get("error", ""), active=context.get("active", ""))
     response = aiohttp_jinja2.render_template(template, request, context, app_key=TEMPLATE_ENV, status=status)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -72,18 +73,19 @@ def add_flash(request: web.Request, text: str, error: bool = False) -> str:
     return token
 
 
-def pop_flash(request: web.Request) -> str:
+def pop_flash(request: web.Request) -> Tuple[str, bool]:
+    """The flash's text, and whether it reports a refusal (shown as an alert)."""
     entry = request.app[FLASHES].pop(request.query.get("flash", ""), None)
     if entry and entry[1] == request["user"].login and time.monotonic() - entry[0] < 300:
-        return entry[2]
-    return ""
+        return entry[2], entry[3]
+    return "", False
 
 
-def back_to(request: web.Request, target: str, text: str = "") -> web.HTTPFound:
+def back_to(request: web.Request, target: str, text: str = "", error: bool = False) -> web.HTTPFound:
     """Back where the form was (same filters, same page, same row), with the flash."""
     if not target.startswith(PREFIX) or "//" in target or "\\" in target or any(ord(c) < 32 for c in target):
         target = PREFIX
     path, _, anchor = target.partition("#")
     if text:
-        path += ("&" if "?" in path else "?") + "flash=" + add_flash(request, text)
+        path += ("&" if "?" in path else "?") + "flash=" + add_flash(request, text, error)
     return web.HTTPFound(path + (f"#{anchor}" if anchor else ""))
