@@ -76,7 +76,7 @@ def test_search_and_bulk_correction_stay_in_place(page, chats):
     assert "zorglub" in rows.first.inner_text()
     rows.nth(0).locator("input[name=ids]").check()
     rows.nth(1).locator("input[name=ids]").check()
-    page.select_option("#f-intent", "demander_prerequis")
+    page.select_option("#f-bulk-intent", "demander_prerequis")
     page.click("text=Corriger la sélection")
     page.wait_for_selector("[role=status]")
     assert "2 exemple(s) ajouté(s)" in page.inner_text("[role=status]")
