@@ -1,7 +1,6 @@
 """The review index on PostgreSQL: the same indexer and queries, full text with the french config.
 
 Needs the PostgreSQL of scripts/test_services.sh (make test starts it); works in its own schema."""
-import os
 from pathlib import Path
 
 import pytest
