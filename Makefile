@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: setup train run demo-data demo-reset validate test test-unit test-stories test-e2e bench fuzz run-scaled clean
+.PHONY: setup train run demo-data demo-reset validate test test-unit test-stories test-e2e bench review-bench fuzz run-scaled clean
 
 setup: $(VENV)/.claudia-installed
 
@@ -69,6 +69,11 @@ fuzz: setup train
 ## Side-by-side benchmark with a stock `rasa init` assistant (about 20 minutes); writes bench/results.md.
 bench: setup
 	$(PY) -m bench.run_bench
+
+## The review pages on 100,000 synthetic conversations (about 1.3 million events): generates them
+## straight into var/review-bench/ (once), indexes, times every page and export; writes bench/review.md.
+review-bench: setup
+	$(PY) -m bench.review_bench --conversations $${REVIEW_BENCH_CONVERSATIONS:-100000}
 
 clean:
 	rm -rf models results var .pytest_cache

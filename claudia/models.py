@@ -274,3 +274,7 @@ class TicketAnswer(Base):
     operator_name = Column(String(255), nullable=False)
     answered_at = Column(DateTime, nullable=False, default=utcnow)
     delivered_at = Column(DateTime, nullable=True)  # shown in the user's chat
+
+
+# The review index's tables share this metadata (created with the others).
+from claudia import review_models  # noqa: E402,F401

@@ -69,3 +69,24 @@ def requests_for(seed: int, count: int, tokens: Dict[str, Optional[str]]) -> Ite
             headers["Content-Type"] = "application/json"
             body = {"sender": sender, "message": _text(rng)}
             yield headers, json.dumps(body, ensure_ascii=rng.random() < 0.5).encode("utf-8", "surrogatepass"), "text"
+
+
+# Texts aimed at the review's writers: Rasa's entity markup, YAML syntax, control and direction
+# characters, formulas for the CSV export, markup for the pages.
+REVIEW_ATTACKS = [
+    '[publique]{"entity": "type_structure", "value": "privee"}', "[mairie](type_structure) svp",
+    '[x][{"entity": "a"}, {"entity": "b", "value": "c"}]', "ouais\x01 ok", "bon\x00jour", "oui\x1b[2J",
+    "\u202eacitvé", "- intent: nier\n  examples: |\n    - oui", "version: \"2.0\"", "&a *a !!python/object:os.system",
+    "=HYPERLINK(\"http://evil\")", "+33 6 00", "@SUM(1)", "\tcommande", "<b onmouseover=alert(1)>x</b>", "{{ 7*7 }}",
+    "{% for x in y %}", "# commentaire", "'; DROP TABLE review_messages; --", '"* NEAR OR', "a" * 999,
+]
+
+
+def review_texts(seed: int, count: int) -> Iterator[str]:
+    """Hostile user messages for the review's correction and story steps (the known ones, then random)."""
+    rng = random.Random(seed)
+    yield from REVIEW_ATTACKS[:count]
+    for _ in range(max(0, count - len(REVIEW_ATTACKS))):
+        text = _text(rng)[:900]
+        if text.strip() and not text.startswith("/"):
+            yield rng.choice(REVIEW_ATTACKS)[:40] + " " + text if rng.random() < 0.5 else text

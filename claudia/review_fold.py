@@ -1,0 +1,157 @@
+"""Folding new events into the review index's rows (no database access here).
+
+`Folder` holds the touched conversations of one indexer pass as plain dicts,
+applies tracker events, journal entries, evaluations and live-chat requests to
+them, and collects the rows and running totals to write.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional, Set, Tuple
+
+PROCEDURE_INTENTS = {"activer_structure": "activer", "inactiver_structure": "inactiver"}
+FALLBACK_INTENT, FALLBACK_ACTION, FORM = "nlu_fallback", "action_default_fallback", "formulaire_statut"
+OUTCOMES = ("effectuee", "refusee", "abandonnee", "transferee", "sans_procedure")
+UNLABELLED_ACTIONS = {"action_listen"}
+
+CONVERSATION_FIELDS = ("login", "started", "ended", "turns", "procedure", "outcome", "done", "refused",
+                       "abandoned", "refusal_reasons", "thumbs_down", "thumbs_up", "handed_off",
+                       "min_confidence", "fallback")
+
+
+def day_of(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).date().isoformat()
+
+
+def new_conversation(sender_id: str) -> Dict[str, Any]:
+    return {"id": None, "sender_id": sender_id, "login": None, "started": 0.0, "ended": 0.0, "turns": 0,
+            "procedure": None, "outcome": "sans_procedure", "done": 0, "refused": 0, "abandoned": 0,
+            "refusal_reasons": "[]", "thumbs_down": 0, "thumbs_up": 0, "handed_off": 0,
+            "min_confidence": None, "fallback": 0}
+
+
+def outcome_of(row: Dict[str, Any]) -> str:
+    if row["handed_off"]:
+        return "transferee"
+    for flag, outcome in (("done", "effectuee"), ("refused", "refusee"), ("abandoned", "abandonnee")):
+        if row[flag]:
+            return outcome
+    return "sans_procedure"
+
+
+class Folder:
+    """The rows one pass changes; `rows` maps sender_id to the conversation's current row."""
+
+    def __init__(self, rows: Dict[str, Dict[str, Any]], labels: Set[Tuple[str, str, str]]):
+        self.rows = rows
+        self.before = {sid: (row["procedure"], row["outcome"], row["handed_off"], row["turns"])
+                       for sid, row in rows.items()}
+        self.known_labels = labels  # (sender_id, kind, value)
+        self.new_labels: List[Tuple[str, str, str]] = []
+        self.messages: List[Dict[str, Any]] = []
+        self.stats: Counter = Counter()  # (kind, key) -> count delta
+        self.sums: Counter = Counter()  # (kind, key) -> sum delta
+        self.touched: Set[str] = set()
+
+    def row(self, sender_id: str) -> Dict[str, Any]:
+        if sender_id not in self.rows:
+            self.rows[sender_id] = new_conversation(sender_id)
+            self.before[sender_id] = (None, "sans_procedure", 0, 0)
+        self.touched.add(sender_id)
+        return self.rows[sender_id]
+
+    def label(self, sender_id: str, kind: str, value: Optional[str]) -> None:
+        key = (sender_id, kind, str(value)[:255])
+        if value and key not in self.known_labels:
+            self.known_labels.add(key)
+            self.new_labels.append(key)
+
+    # -- tracker events ---------------------------------------------------------------------
+    def event(self, event_id: int, sender_id: str, data: Dict[str, Any]) -> None:
+        row = self.row(sender_id)
+        at = float(data.get("timestamp") or 0.0)
+        if at:
+            row["started"] = at if not row["started"] else min(row["started"], at)
+            row["ended"] = max(row["ended"], at)
+        kind = data.get("event")
+        if kind == "user":
+            self._user(event_id, sender_id, row, data, at)
+        elif kind == "action" and data.get("name"):
+            name = data["name"]
+            if name not in UNLABELLED_ACTIONS:
+                self.label(sender_id, "a", name)
+            if name == FALLBACK_ACTION:
+                row["fallback"] = 1
+            elif name == FORM:
+                row["abandoned"] = 1
+        elif kind == "slot" and data.get("name") == "action_statut" and data.get("value"):
+            row["procedure"] = str(data["value"])[:16]
+
+    def _user(self, event_id: int, sender_id: str, row: Dict[str, Any], data: Dict[str, Any], at: float) -> None:
+        row["turns"] += 1
+        text = data.get("text") or ""
+        parse = data.get("parse_data") or {}
+        intent = parse.get("intent") or {}
+        name, confidence = intent.get("name"), intent.get("confidence")
+        self.label(sender_id, "i", name)
+        if name == FALLBACK_INTENT:
+            row["fallback"] = 1
+        if row["procedure"] is None and name in PROCEDURE_INTENTS:
+            row["procedure"] = PROCEDURE_INTENTS[name]
+        if text.startswith("/") or not text.strip():
+            return  # a button: nothing the NLU guessed
+        if confidence is not None:
+            confidence = float(confidence)
+            row["min_confidence"] = confidence if row["min_confidence"] is None else min(row["min_confidence"], confidence)
+            if name:
+                self.stats[("intent", name)] += 1
+                self.sums[("intent", name)] += confidence
+        entities = [{"entity": e.get("entity"), "value": e.get("value")} for e in parse.get("entities") or []]
+        self.messages.append({"id": event_id, "sender_id": sender_id, "at": at, "text": text,
+                              "intent": name, "confidence": confidence,
+                              "entities": json.dumps(entities, ensure_ascii=False)})
+
+    # -- the project's own tables -------------------------------------------------------------
+    def journal(self, sender_id: str, outcome: str, reason: Optional[str]) -> None:
+        row = self.row(sender_id)
+        if outcome == "effectuee":
+            row["done"] = 1
+        elif outcome == "refusee":
+            row["refused"] = 1
+            if reason:
+                reasons = json.loads(row["refusal_reasons"])
+                row["refusal_reasons"] = json.dumps(reasons + [reason], ensure_ascii=False)
+                self.stats[("refusal", reason)] += 1
+        elif outcome == "abandonnee":
+            row["abandoned"] = 1
+
+    def feedback(self, sender_id: str, vote: str) -> None:
+        row = self.row(sender_id)
+        if vote == "negatif":
+            row["thumbs_down"] = 1
+        elif vote == "positif":
+            row["thumbs_up"] = 1
+        self.stats[("vote", vote)] += 1
+
+    def handoff(self, sender_id: str) -> None:
+        self.row(sender_id)["handed_off"] = 1
+
+    # -- after folding ---------------------------------------------------------------------------
+    def finish(self) -> None:
+        """Derives outcomes and the dashboard's running totals from what changed."""
+        for sender_id in self.touched:
+            row = self.rows[sender_id]
+            row["outcome"] = outcome_of(row)
+            procedure, outcome, handed_off, turns = self.before[sender_id]
+            if turns == 0 and row["turns"] > 0:
+                self.stats[("day", day_of(row["started"] or row["ended"]))] += 1
+                self.stats[("total", "conversations")] += 1
+            if (procedure, outcome) != (row["procedure"], row["outcome"]):
+                if procedure:
+                    self.stats[("outcome", f"{procedure}:{outcome}")] -= 1
+                if row["procedure"]:
+                    self.stats[("outcome", f"{row['procedure']}:{row['outcome']}")] += 1
+            if row["handed_off"] and not handed_off:
+                self.stats[("total", "handed_off")] += 1

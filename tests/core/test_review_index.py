@@ -1,0 +1,180 @@
+"""The review index on real SQLite files: incremental, exact, and bounded per page."""
+import csv
+import io
+import json
+import sqlite3
+import time
+from datetime import date, timedelta
+
+import pytest
+
+from bench.review_data import generate
+from claudia.db import Database
+from claudia.models import Feedback, Handoff, JournalEntry
+from claudia.review_index import ReviewIndexer
+from claudia.review_models import ReviewMessage
+from claudia.review_queries import COUNT_CAP, Filters, MessageFilters, ReviewQueries
+from claudia.review_store import ReviewStore, csv_lines
+
+
+class Tracker:
+    """Rasa's `events` table, written as Rasa's SQLTrackerStore writes it."""
+
+    def __init__(self, path):
+        self.connection = sqlite3.connect(path)
+        self.connection.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, "
+                                "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
+                                "action_name VARCHAR(255), data TEXT)")
+        self.at = time.time() - 3600
+
+    def add(self, sender, event, event_id=None, **fields):
+        self.at += 1
+        data = {"event": event, "timestamp": self.at, **fields}
+        self.connection.execute("INSERT INTO events (id, sender_id, type_name, timestamp, data) VALUES (?,?,?,?,?)",
+                                (event_id, sender, event, self.at, json.dumps(data)))
+        self.connection.commit()
+
+    def say(self, sender, text, intent, confidence=0.9, event_id=None):
+        self.add(sender, "user", event_id, text=text,
+                 parse_data={"intent": {"name": intent, "confidence": confidence}, "entities": []})
+
+    def act(self, sender, name):
+        self.add(sender, "action", name=name)
+
+
+@pytest.fixture
+def stores(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'claudia.db'}")
+    tracker = Tracker(tmp_path / "tracker.db")
+    indexer = ReviewIndexer(database, f"sqlite:///{tmp_path / 'tracker.db'}", batch=50)
+    return database, tracker, indexer
+
+
+def test_outcomes_labels_and_messages(stores):
+    database, tracker, indexer = stores
+    tracker.say("done", "activer ma structure", "activer_structure", 0.95)
+    tracker.act("done", "formulaire_statut")
+    tracker.say("lost", "euh bidule", "nlu_fallback", 0.2)
+    tracker.act("lost", "utter_default")
+    tracker.say("lost", "/affirmer", "affirmer", 1.0)
+    with database.write() as session:
+        session.add(JournalEntry(conversation_id="done", outcome="effectuee", operation="activer"))
+        session.add(Feedback(conversation_id="done", vote="negatif"))
+    assert indexer.catch_up() > 0
+    queries = ReviewQueries(database, threshold=0.7)
+    done, lost = queries.summary("done"), queries.summary("lost")
+    assert (done["outcome"], done["procedure"], done["thumbs_down"]) == ("effectuee", "activer", True)
+    assert (lost["outcome"], lost["turns"], lost["low_confidence"]) == ("sans_procedure", 2, True)
+    assert lost["intents"] == ["affirmer", "nlu_fallback"] and lost["actions"] == ["utter_default"]
+    # a button is not a message the NLU guessed
+    texts = [m["text"] for m in queries.messages(MessageFilters())["messages"]]
+    assert texts == ["euh bidule", "activer ma structure"]
+    assert {c["conversation_id"] for c in queries.search(Filters(intent="nlu_fallback"))["conversations"]} == {"lost"}
+    assert {c["conversation_id"] for c in queries.search(Filters(outcome="effectuee"))["conversations"]} == {"done"}
+    board = ReviewStore(database).dashboard()
+    assert board["total"] == 2 and board["completion_rate"] == {"activer": 1.0} and board["votes"] == {"negatif": 1}
+
+
+def test_reads_only_new_rows_and_late_ones(stores):
+    database, tracker, indexer = stores
+    tracker.say("a", "bonjour", "saluer", event_id=1)
+    tracker.say("a", "activer", "activer_structure", event_id=3)  # id 2 not committed yet
+    indexer.catch_up()
+    assert indexer.catch_up() == 0  # nothing new: nothing read again
+    tracker.say("b", "inactiver", "inactiver_structure", event_id=2)  # the late transaction commits
+    assert indexer.catch_up() == 1
+    queries = ReviewQueries(database)
+    assert queries.summary("b")["procedure"] == "inactiver"
+    assert queries.summary("a")["turns"] == 2
+    with database.read() as session:
+        assert session.query(ReviewMessage).count() == 3
+
+
+def test_a_handoff_or_journal_before_the_events_is_kept(stores):
+    database, tracker, indexer = stores
+    with database.write() as session:
+        session.add(Handoff(conversation_id="early", status="attente", context="{}"))
+    indexer.catch_up()
+    assert ReviewQueries(database).search(Filters())["conversations"] == []  # no message yet: not listed
+    tracker.say("early", "un conseiller svp", "demander_agent")
+    indexer.catch_up()
+    assert ReviewQueries(database).summary("early")["outcome"] == "transferee"
+    assert ReviewStore(database).dashboard()["handoff_rate"] == 1.0
+
+
+def test_two_indexers_count_once(stores, tmp_path):
+    database, tracker, indexer = stores
+    other = ReviewIndexer(database, f"sqlite:///{tmp_path / 'tracker.db'}", batch=50)
+    for n in range(30):
+        tracker.say(f"c{n}", "bonjour", "saluer", 0.5)
+    while indexer.run_once() + other.run_once():
+        pass
+    board = ReviewStore(database).dashboard()
+    assert board["total"] == 30
+    assert board["lowest_confidence_intents"] == [{"intent": "saluer", "confidence": 0.5, "count": 30}]
+
+
+def test_filters_pages_and_search_on_generated_history(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'claudia.db'}")
+    generate(f"sqlite:///{tmp_path / 'tracker.db'}", database.url, 400, days=30)
+    ReviewIndexer(database, f"sqlite:///{tmp_path / 'tracker.db'}", batch=500).catch_up()
+    queries = ReviewQueries(database)
+    seen, before = [], None
+    while True:  # newest first, every conversation once, through the cursor
+        page = queries.search(Filters(), before=before, per_page=50)
+        seen += [(c["ended"], c["conversation_id"]) for c in page["conversations"]]
+        before = page["next"]
+        if not before:
+            break
+    assert len(seen) == len(set(seen)) == 400 and seen == sorted(seen, reverse=True)
+    refused = queries.search(Filters(outcome="refusee"), per_page=500)
+    assert refused["total"] == len(refused["conversations"]) > 0
+    assert all(c["refusal_reasons"] for c in refused["conversations"])
+    handed = queries.search(Filters(intent="demander_agent", outcome="transferee"), per_page=500)["conversations"]
+    assert handed and all("demander_agent" in c["intents"] for c in handed)
+    # full text: accents ignored, words as prefixes, hostile syntax is only text
+    found = queries.messages(MessageFilters(text="désactiver ÉCOLE"), per_page=500)["messages"]
+    assert found and all("desactiver notre ancienne ecole" == m["text"] for m in found)
+    assert queries.messages(MessageFilters(text="inactiv"), per_page=5)["messages"]
+    for hostile in ['"', "*", "NEAR(a b", "a OR", "-x", "'; DROP TABLE review_messages; --", "\x01"]:
+        assert queries.messages(MessageFilters(text=hostile))["total"] >= 0
+    low = queries.messages(MessageFilters(below=0.5, intent="affirmer"), per_page=500)["messages"]
+    assert low and all(m["confidence"] < 0.5 and m["intent"] == "affirmer" for m in low)
+    week = queries.search(Filters(since=date.today() - timedelta(days=7)), per_page=500)["conversations"]
+    assert all(c["ended"] >= (date.today() - timedelta(days=7)).isoformat() for c in week)
+
+
+def test_counts_are_capped(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'claudia.db'}")
+    generate(f"sqlite:///{tmp_path / 'tracker.db'}", database.url, COUNT_CAP + 50, days=5)
+    ReviewIndexer(database, f"sqlite:///{tmp_path / 'tracker.db'}", batch=5000).catch_up()
+    page = ReviewQueries(database).search(Filters())
+    assert page["more_than"] and page["total"] == COUNT_CAP and len(page["conversations"]) == 20
+
+
+def test_marks_statuses_and_corrections(stores):
+    database, tracker, indexer = stores
+    tracker.say("m", "ouais", "nier", 0.4)
+    indexer.catch_up()
+    store, queries = ReviewStore(database), ReviewQueries(database)
+    store.mark("m", "relecteur", reviewed=True, tags=["à-revoir", "droits"])
+    assert [c["conversation_id"] for c in queries.search(Filters(tag="droits"))["conversations"]] == ["m"]
+    assert queries.search(Filters(reviewed=False))["conversations"] == []
+    message = queries.messages(MessageFilters())["messages"][0]
+    store.set_status([message["id"]], "corrige", "affirmer", "relecteur")
+    assert store.record_correction("ouais", "affirmer", "relecteur") is None
+    assert store.record_correction("ouais", "affirmer", "relecteur") == "affirmer"
+    assert queries.messages(MessageFilters(corrected=True))["messages"][0]["final_intent"] == "affirmer"
+    assert queries.messages(MessageFilters(corrected=False))["messages"] == []
+    assert store.corrections_for(["ouais", "autre"]) == {"ouais": "affirmer"}
+
+
+@pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://x\")", "+33 1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+def test_csv_export_neutralises_formulas(cell):
+    """A conversation id, login or tag that a spreadsheet would run is exported as text."""
+    row = {"conversation_id": cell, "login": cell, "tags": [cell], "intents": ["saluer"], "turns": 1}
+    header, exported = list(csv.reader(io.StringIO("".join(csv_lines([row])))))
+    cells = dict(zip(header, exported))
+    for column in ("conversation_id", "login", "tags"):
+        assert cells[column] == "'" + cell
+    assert cells["intents"] == "saluer" and cells["turns"] == "1"

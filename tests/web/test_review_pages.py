@@ -1,0 +1,173 @@
+"""The review pages served for real (aiohttp on loopback) over real SQLite stores."""
+import asyncio
+import csv
+import io
+import re
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from claudia import services
+from claudia.accounts import Accounts
+from tests.core.test_review_index import Tracker
+from web.console import create_app
+from web.review import Review
+from web.review_pages import add_review
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def site(env):
+    tracker = Tracker(env / "tracker.db")
+    accounts = Accounts(services.handoffs().db)
+    accounts.upsert("relecteur", "Rita <i>Relecture</i>", "mot-de-passe-3", role="relecteur")
+    accounts.upsert("agent", "Sophie Durand", "mot-de-passe-1")
+    review = Review(services.handoffs().db, f"sqlite:///{env / 'tracker.db'}", corrections_file=env / "corrections.yml",
+                    stories_file=env / "test_revues.yml", domain_file=ROOT / "domain.yml", nlu_dir=ROOT / "data" / "nlu")
+    return tracker, review, env
+
+
+def serve(site, test):
+    tracker, review, env = site
+
+    async def main():
+        app = create_app("http://127.0.0.1:9", "token")
+        add_review(app, review, ROOT / "domain.yml", background=False)
+        async with TestClient(TestServer(app)) as client:
+            await test(client)
+
+    asyncio.run(main())
+
+
+async def sign_in(client, login="relecteur", password="mot-de-passe-3"):
+    page = await client.get("/console/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', await page.text()).group(1)
+    await client.post("/console/login", data={"login": login, "password": password, "csrf": csrf})
+    page = await (await client.get("/console/revue/messages")).text()
+    return re.search(r'<meta name="csrf" content="([^"]+)"', page).group(1) if "csrf" in page else ""
+
+
+def test_only_reviewers_see_the_pages(site):
+    async def test(client):
+        response = await client.get("/console/revue/messages", allow_redirects=False)
+        assert response.status == 302 and response.headers["Location"] == "/console/login"
+        await sign_in(client, "agent", "mot-de-passe-1")
+        for path in ("/console/revue/", "/console/revue/messages", "/console/revue/tableau", "/console/revue/export.csv"):
+            assert (await client.get(path)).status == 403, path
+
+    serve(site, test)
+
+
+def test_inbox_bulk_correction_stays_in_place_and_shows_what_is_corrected(site):
+    tracker = site[0]
+    for n in range(25):
+        tracker.say(f"conv-{n}", f"ouais carrément {n}", "nier", 0.41)
+    tracker.say("conv-x", "<script>alert(1)</script>", "saluer", 0.3)
+
+    async def test(client):
+        csrf = await sign_in(client)
+        page = await (await client.get("/console/revue/messages?below=0.5&intent=nier")).text()
+        assert "Plus anciens" in page and page.count('name="ids"') == 20
+        listed = re.findall(r'name="ids" value="(\d+)"', page)
+        ids = listed[:3]
+        back = "/console/revue/messages?below=0.5&intent=nier"
+        response = await client.post("/console/revue/messages/revue", allow_redirects=False, data={
+            "csrf": csrf, "ids": ids, "do": "corriger", "intent": "affirmer", "back": back})
+        location = response.headers["Location"]
+        assert response.status == 302 and location.startswith(back + "&flash=")
+        page = await (await client.get(location)).text()
+        assert "3 exemple(s) ajouté(s)" in page and page.count("déjà corrigé → <b>affirmer</b>") == 3
+        # corrected, visible as such in the filters and in the conversation
+        done = await (await client.get("/console/revue/messages?corrected=1")).text()
+        assert done.count('name="ids"') == 3
+        one = re.search(r'/console/revue/conversations/(conv-\d+)#e-(\d+)', done)
+        conversation = await (await client.get(f"/console/revue/conversations/{one.group(1)}")).text()
+        assert "déjà corrigé → <b>affirmer</b>" in conversation
+        # the same correction again is not « ajouté » again; a single row keeps its anchor
+        again = await client.post("/console/revue/messages/revue", allow_redirects=False, data={
+            "csrf": csrf, "one": ids[0], f"intent-{ids[0]}": "affirmer", "back": back})
+        assert again.headers["Location"].endswith(f"#m-{ids[0]}")
+        assert "déjà présent" in await (await client.get(again.headers["Location"].split("#")[0])).text()
+        # confirming keeps the predicted intent
+        confirm = await client.post("/console/revue/messages/revue", data={
+            "csrf": csrf, "confirm": listed[3], "back": back}, allow_redirects=True)
+        assert "1 exemple(s) ajouté(s)" in await confirm.text() and "confirmé ✓ <b>nier</b>" in await confirm.text()
+        # the hostile one is shown as text
+        hostile = await (await client.get("/console/revue/messages?q=script")).text()
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in hostile and "<script>alert" not in hostile
+        assert "Rita &lt;i&gt;Relecture&lt;/i&gt;" in hostile
+
+    serve(site, test)
+    corrections = (site[2] / "corrections.yml").read_text(encoding="utf-8")
+    assert corrections.count("ouais carrément") == 4  # three corrected + one confirmed as nier
+
+
+def test_forms_need_the_csrf_token_and_never_redirect_away(site):
+    site[0].say("c1", "bonsoir", "saluer", 0.5)
+
+    async def test(client):
+        csrf = await sign_in(client)
+        page = await (await client.get("/console/revue/messages")).text()
+        message = re.search(r'name="ids" value="(\d+)"', page).group(1)
+        forged = await client.post("/console/revue/messages/revue", data={"ids": message, "do": "confirmer"})
+        assert forged.status == 403
+        for target in ("https://evil.example/", "//evil.example/x", "/console/revue/\\evil", "/autre"):
+            response = await client.post("/console/revue/messages/revue", allow_redirects=False, data={
+                "csrf": csrf, "ids": message, "do": "confirmer", "back": target})
+            assert response.headers["Location"].startswith("/console/revue/?flash=")
+
+    serve(site, test)
+
+
+def test_csv_export_is_streamed_and_neutralised(site):
+    site[0].say("=HYPERLINK(\"http://evil\")", "bonjour", "saluer")
+    site[0].say("+cmd", "bonjour", "saluer")
+
+    async def test(client):
+        await sign_in(client)
+        response = await client.get("/console/revue/export.csv")
+        rows = list(csv.DictReader(io.StringIO(await response.text())))
+        assert {r["conversation_id"] for r in rows} == {"'=HYPERLINK(\"http://evil\")", "'+cmd"}
+        exported = await (await client.get("/console/revue/export.json")).json()
+        assert {r["conversation_id"] for r in exported} == {"=HYPERLINK(\"http://evil\")", "+cmd"}
+
+    serve(site, test)
+
+
+def test_story_with_corrected_actions_and_name(site):
+    tracker = site[0]
+    tracker.act("s1", "action_session_start")
+    tracker.add("s1", "session_started")
+    tracker.act("s1", "action_listen")
+    tracker.say("s1", "bjr\x01 [a]{\"entity\": \"terme\"}", "nlu_fallback", 0.2)
+    tracker.act("s1", "utter_default")
+    tracker.add("s1", "bot", text="Je n'ai pas compris.")
+    tracker.act("s1", "action_listen")
+
+    async def test(client):
+        csrf = await sign_in(client)
+        page = await (await client.get("/console/revue/conversations/s1/histoire")).text()
+        assert "repli : quelle action aurait été la bonne ?" in page
+        intent_field = re.search(r'name="(intent-\d+)"', page).group(1)
+        action_field = re.search(r'name="(action-\d+)"[^>]*>(?:(?!</select>).)*value="utter_default" selected', page,
+                                 re.S).group(1)
+        bad = await client.post("/console/revue/conversations/s1/histoire", data={
+            "csrf": csrf, "name": "x", action_field: "action_inventee"})
+        assert "Action inconnue du domaine" in await bad.text()
+        saved = await client.post("/console/revue/conversations/s1/histoire", data={
+            "csrf": csrf, "name": "salut\x00 relu [x](terme)", intent_field: "saluer", action_field: "utter_saluer"})
+        assert "enregistrée comme histoire de test" in await saved.text()
+
+    serve(site, test)
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+
+    story_file = site[2] / "test_revues.yml"
+    text = story_file.read_text(encoding="utf-8")
+    assert "utter_saluer" in text and "utter_default" not in text and "\x00" not in text and "\x01" not in text
+    steps = YAMLStoryReader(Domain.load(str(ROOT / "domain.yml"))).read_from_file(str(story_file))
+    assert [s.block_name for s in steps] == ["salut relu (x)(terme)"]
+    user = [e for e in steps[0].events if e.type_name == "user"][0]
+    assert user.intent_name == "saluer" and not user.entities

@@ -1,0 +1,111 @@
+"""The message inbox (every user message, newest first) and the test-story editor.
+
+Confirming or correcting, for one message or many, writes into the training
+data (web.review_training) and marks the messages as reviewed; the reviewer
+comes back to the same filters, page and row.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Dict, List
+
+from aiohttp import web
+
+from claudia.review_queries import MessageFilters
+from web.review_web import INTENTS, REVIEW, back_to, encode, render, reviewer_required
+
+MESSAGE_KEYS = ("q", "intent", "below", "since", "until", "corrected", "before")
+FALLBACKS = {"action_default_fallback", "utter_default"}
+
+
+@reviewer_required
+async def messages(request: web.Request) -> web.Response:
+    review = request.app[REVIEW]
+    await asyncio.to_thread(review.refresh)
+    query = {k: request.query.get(k, "") for k in MESSAGE_KEYS}
+    before = int(query["before"]) if query["before"].isdigit() else None
+    found = await asyncio.to_thread(review.messages, MessageFilters.from_query(query), before)
+    base = {k: v for k, v in query.items() if k != "before"}
+    here = "/console/revue/messages" + (f"?{encode(query)}" if encode(query) else "")
+    return render(request, "messages.html", "Messages des utilisateurs", active="/console/revue/messages",
+                  query=query, found=found, intents=request.app[INTENTS], back=here,
+                  first_query=encode(base), next_query=encode({**base, "before": found["next"]}))
+
+
+def _ids(values: List[str]) -> List[int]:
+    return [int(v) for v in values if str(v).isdigit()][:500]
+
+
+@reviewer_required
+async def review_messages(request: web.Request) -> web.StreamResponse:
+    """One form for all the message actions: a row's « Corriger » / « Confirmer », or the selection's."""
+    form = await request.post()
+    back = str(form.get("back", "/console/revue/messages"))
+    intents = request.app[INTENTS]
+    if form.get("one"):
+        ids, intent = _ids([form["one"]]), str(form.get(f"intent-{form['one']}", ""))
+    elif form.get("confirm"):
+        ids, intent = _ids([form["confirm"]]), None
+    else:
+        ids = _ids(form.getall("ids", []))
+        intent = str(form.get("intent", "")) if form.get("do") == "corriger" else None
+    if not ids:
+        raise back_to(request, back, "Cochez au moins un message.", error=True)
+    if intent == "":
+        raise back_to(request, back, "Choisissez l'intention correcte, puis corrigez.", error=True)
+    if intent is not None and intent not in intents:
+        raise back_to(request, back, f"Intention inconnue : {intent[:60]}", error=True)
+    if "#" not in back and len(ids) == 1:
+        back += f"#m-{ids[0]}"
+    try:
+        outcome = await asyncio.to_thread(request.app[REVIEW].review_messages, ids, request["user"].login,
+                                          intents, intent)
+    except ValueError as error:
+        raise back_to(request, back, str(error), error=True)
+    raise back_to(request, back, outcome.summary())
+
+
+def _choices(form, prefix: str) -> Dict[int, str]:
+    return {int(key[len(prefix):]): str(value) for key, value in form.items()
+            if key.startswith(prefix) and key[len(prefix):].isdigit()}
+
+
+@reviewer_required
+async def story_page(request: web.Request) -> web.Response:
+    from web.review_pages import conversation_path
+
+    cid = request.match_info["cid"]
+    review = request.app[REVIEW]
+    try:
+        steps = await review.story_steps(cid)
+    except ValueError:
+        raise web.HTTPNotFound(text="Conversation introuvable.")
+    corrected = {m["id"]: m for m in (await asyncio.to_thread(review.queries.messages_of, cid)).values()}
+    for step in steps:  # a message already corrected in the review starts with its corrected intent
+        if step["kind"] == "user":
+            known = [m for m in corrected.values() if m["text"] == step["text"] and m["final_intent"]]
+            step["intent"] = known[0]["final_intent"] if known else step["intent"]
+    return render(request, "story.html", f"Histoire de test — {cid}", steps=steps, path=conversation_path(cid),
+                  name=f"revue {cid}", intents=review.stories.intents(), actions=review.stories.actions(),
+                  fallbacks=FALLBACKS)
+
+
+@reviewer_required
+async def save_story(request: web.Request) -> web.StreamResponse:
+    from web.review_pages import conversation_path
+
+    form = await request.post()
+    cid = request.match_info["cid"]
+    try:
+        await request.app[REVIEW].save_story(cid, str(form.get("name", "")), _choices(form, "action-"),
+                                             _choices(form, "intent-"))
+    except ValueError as error:
+        raise back_to(request, conversation_path(cid) + "/histoire", str(error), error=True)
+    raise back_to(request, conversation_path(cid), "Conversation enregistrée comme histoire de test.")
+
+
+def add_message_routes(app: web.Application) -> None:
+    app.router.add_get("/console/revue/messages", messages)
+    app.router.add_post("/console/revue/messages/revue", review_messages)
+    app.router.add_get("/console/revue/conversations/{cid}/histoire", story_page)
+    app.router.add_post("/console/revue/conversations/{cid}/histoire", save_story)
