@@ -178,7 +178,7 @@ def main() -> None:
     env = dict(os.environ, CLAUDIA_DB_URL=f"sqlite:///{db}", CLAUDIA_TRACKER_DB_URL=f"sqlite:///{tracker}",
                CLAUDIA_RASA_API_TOKEN="bench", CLAUDIA_CORRECTIONS_FILE=str(work / "corrections.yml"),
                CLAUDIA_REVIEW_STORIES_FILE=str(work / "test_revues.yml"), PYTHONPATH=str(ROOT))
-    report = {}
+    report = {"load_before": os.getloadavg()}
     setup = work / "setup.json"
     if db.exists() and setup.exists():
         report.update(json.loads(setup.read_text()))
@@ -209,6 +209,7 @@ def main() -> None:
         report["pages"] = pages(base, http, args.requests)
         report["exports"] = exports(base, http, max(5, args.requests // 4))
         report["bulk"] = bulk_correction(base, http)
+        report["load_after_pages"] = os.getloadavg()
         report["live"] = live_load(tracker, db, args.live_seconds)
     finally:
         web.terminate()
@@ -220,7 +221,9 @@ def write_report(report, args) -> None:
     lines = ["# Review pages on a large history", "",
              f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
              f"SQLite {sqlite3.sqlite_version}; `make review-bench` ({args.conversations} conversations, "
-             f"{args.requests} requests per page, sequential, through HTTP on loopback, signed in as a reviewer).", ""]
+             f"{args.requests} requests per page, sequential, through HTTP on loopback, signed in as a reviewer). "
+             f"The machine was shared with other jobs: load average {report['load_before'][0]:.1f} before the pages, "
+             f"{report['load_after_pages'][0]:.1f} after them (1-minute).", ""]
     if "generate" in report:
         counts, took = report["generate"]
         lines.append(f"Data: {counts['conversations']} conversations, {counts['events']} tracker events, "

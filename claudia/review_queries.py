@@ -164,9 +164,10 @@ class ReviewQueries:
 
     def iterate(self, filters: Filters, chunk: int = 500):
         """Every matching conversation, newest first, a chunk at a time (for the exports)."""
-        before = None
+        before, size = None, 50  # a small first chunk: the export starts at once
         while True:
-            found = self.search(filters, before=before, per_page=chunk, count=False)
+            found = self.search(filters, before=before, per_page=size, count=False)
+            size = chunk
             yield from found["conversations"]
             if not found["next"]:
                 return

@@ -85,7 +85,8 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
 
 def json_chunks(rows):
     """A JSON array, about 16 kB at a time."""
-    buffer, first = ["["], True
+    yield "["  # the first bytes leave before any row is read
+    buffer, first = [], True
     for row in rows:
         buffer.append(("" if first else ",\n") + json.dumps(row, ensure_ascii=False))
         first = False
