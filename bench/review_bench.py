@@ -244,6 +244,16 @@ def write_report(report, args) -> None:
     lines.append(f"Live load: {live['events']} events written in {live['seconds']} s ({LIVE_EVENTS_PER_S}/s, above "
                  f"`make bench`'s busiest run) while the web front's background indexer ran: lag behind the tracker "
                  f"store max {live['max_lag_s']:.1f} s, mean {live['mean_lag_s']:.1f} s.")
+    lines += ["", "Notes:", "",
+              "- Each page reads one page of rows through an index and counts at most 1,001 in the same walk, so "
+              "these times do not grow with the number of conversations; the full CSV export is the one thing "
+              "that does (it is streamed, and its first bytes leave at once).",
+              "- The story editor loads Rasa's domain and tracker store once per process (the max above); after "
+              "that it reads one conversation by its indexed sender id.",
+              "- A text search looks at the newest 10,000 messages containing its words (before the end of the "
+              "chosen period), then applies the other filters; « Plus anciens » moves that window back.",
+              "- Data and initial indexing are kept in var/review-bench/ between runs (delete it to start over); "
+              "the generation and indexing figures are from the run that created them."]
     (ROOT / "bench" / "review.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
