@@ -20,8 +20,8 @@ from claudia.review_store import csv_lines
 from web.review import Review
 from web.review_message_pages import add_message_routes
 from web.review_training import intents_of
-from web.review_web import (FLASHES, INTENTS, OUTCOME_LABELS, OUTCOME_OPTIONS, REVIEW, back_to, encode, query_dict,
-                            render, reviewer_required, setup_templates)
+from web.review_web import (FLASHES, INTENTS, OUTCOME_LABELS, OUTCOME_OPTIONS, REVIEW, back_to, conversation_path,
+                            encode, query_dict, render, reviewer_required, setup_templates)
 
 STATIC = Path(__file__).parent / "static" / "review"
 INDEXER_TASK = web.AppKey("review_indexer", asyncio.Task)
@@ -51,12 +51,6 @@ async def conversation(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text="Conversation introuvable.")
     return render(request, "conversation.html", f"Conversation {cid}", detail=detail, path=conversation_path(cid),
                   intents=request.app[INTENTS], outcome_labels=OUTCOME_LABELS)
-
-
-def conversation_path(cid: str) -> str:
-    from urllib.parse import quote
-
-    return f"/console/revue/conversations/{quote(cid, safe='')}"
 
 
 @reviewer_required
