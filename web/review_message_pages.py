@@ -97,7 +97,8 @@ async def save_story(request: web.Request) -> web.StreamResponse:
                                              _choices(form, "intent-"))
     except ValueError as error:
         raise back_to(request, conversation_path(cid) + "/histoire", str(error), error=True)
-    raise back_to(request, conversation_path(cid), "Conversation enregistrée comme histoire de test.")
+    raise back_to(request, conversation_path(cid), "Conversation enregistrée comme test (histoire de test "
+                                                   "ajoutée au fichier des histoires).")
 
 
 def add_message_routes(app: web.Application) -> None:
