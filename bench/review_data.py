@@ -69,9 +69,10 @@ def _events(rng: random.Random, start: float) -> Tuple[List[dict], str]:
 def generate(tracker_url: str, db_url: str, conversations: int, seed: int = 7, days: int = 365) -> Dict[str, int]:
     rng = random.Random(seed)
     tracker = create_engine(tracker_url, future=True)
+    key = "SERIAL PRIMARY KEY" if tracker.dialect.name == "postgresql" else "INTEGER PRIMARY KEY"
     with tracker.begin() as connection:
         connection.exec_driver_sql(
-            "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, "
+            f"CREATE TABLE IF NOT EXISTS events (id {key}, sender_id VARCHAR(255) NOT NULL, "
             "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
             "action_name VARCHAR(255), data TEXT)")
         connection.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_events_sender_id ON events (sender_id)")

@@ -16,7 +16,7 @@ class ReviewConversation(Base):
 
     __tablename__ = "review_conversations"
     __table_args__ = (
-        Index("ix_review_conv_ended", "ended", "id"),
+        Index("ix_review_conv_ended", "ended", "id", "turns"),  # covering: the inbox reads only the index
         Index("ix_review_conv_outcome", "outcome", "ended"),
         Index("ix_review_conv_login", "login", "ended"),
         Index("ix_review_conv_thumbs", "thumbs_down", "ended"),

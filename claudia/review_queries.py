@@ -128,7 +128,7 @@ class ReviewQueries:
             query = select(C).order_by(C.ended.desc(), C.id.desc())
             if before:
                 query = query.where(tuple_(C.ended, C.id) < tuple_(*before))
-        query = query.where(C.turns > 0)
+        query = query.where(C.turns > 0)  # not a row made by a live-chat request before any message
         if f.since:
             query = query.where(C.ended >= _epoch(f.since))
         if f.until:
@@ -146,24 +146,28 @@ class ReviewQueries:
             query = query.where(exists().where(L.conversation_id == C.id, L.kind == kind, L.value == value))
         return query
 
-    def search(self, filters: Filters, before: Optional[str] = None, per_page: int = PER_PAGE) -> Dict[str, Any]:
-        query = self._conversations(filters, _cursor(before))
+    def search(self, filters: Filters, before: Optional[str] = None, per_page: int = PER_PAGE,
+               count: bool = True) -> Dict[str, Any]:
+        """A page of conversations from the cursor on; with `count`, how many follow (up to COUNT_CAP),
+        read by the same index walk as the page itself."""
+        query = self._conversations(filters, _cursor(before)).with_only_columns(C.id)
         with self.db.read() as session:
-            rows = session.execute(query.limit(per_page + 1)).scalars().all()
-            total = session.execute(select(func.count()).select_from(
-                self._conversations(filters).order_by(None).limit(COUNT_CAP + 1).subquery())).scalar()
-            shown = rows[:per_page]
-            labels = self._labels(session, [r.id for r in shown])
+            ids = session.connection().execute(query.limit(COUNT_CAP + 1 if count else per_page + 1)).scalars().all()
+            page_ids = ids[:per_page]
+            rows = {row.id: row for row in session.execute(select(C).where(C.id.in_(page_ids))).scalars()}
+            shown = [rows[i] for i in page_ids]
+            labels = self._labels(session, page_ids)
         items = [self.as_dict(row, labels.get(row.id, {})) for row in shown]
         last = shown[-1] if shown else None
-        return {"conversations": items, "total": min(total, COUNT_CAP), "more_than": total > COUNT_CAP,
-                "next": f"{last.ended!r}:{last.id}" if last and len(rows) > per_page else None}
+        return {"conversations": items, "total": min(len(ids), COUNT_CAP), "more_than": len(ids) > COUNT_CAP,
+                "next": f"{last.ended!r}:{last.id}" if last and len(ids) > per_page else None}
 
     def iterate(self, filters: Filters, chunk: int = 500):
         """Every matching conversation, newest first, a chunk at a time (for the exports)."""
-        before = None
+        before, size = None, 50  # a small first chunk: the export starts at once
         while True:
-            found = self.search(filters, before=before, per_page=chunk)
+            found = self.search(filters, before=before, per_page=size, count=False)
+            size = chunk
             yield from found["conversations"]
             if not found["next"]:
                 return
@@ -230,17 +234,16 @@ class ReviewQueries:
 
     def messages(self, filters: MessageFilters, before: Optional[int] = None,
                  per_page: int = PER_PAGE) -> Dict[str, Any]:
-        query = self._messages(filters, before)
+        query = self._messages(filters, before).with_only_columns(M.id).order_by(M.id.desc())
         if before:
             query = query.where(M.id < before)
         with self.db.read() as session:
-            rows = session.execute(query.order_by(M.id.desc()).limit(per_page + 1)).scalars().all()
-            total = session.execute(select(func.count()).select_from(
-                self._messages(filters, before).limit(COUNT_CAP + 1).subquery())).scalar()
-        shown = rows[:per_page]
-        return {"messages": [message_dict(m) for m in shown], "total": min(total, COUNT_CAP),
-                "more_than": total > COUNT_CAP,
-                "next": shown[-1].id if shown and len(rows) > per_page else None}
+            ids = session.connection().execute(query.limit(COUNT_CAP + 1)).scalars().all()  # Core: no ORM rows
+            page_ids = ids[:per_page]
+            rows = {m.id: m for m in session.execute(select(M).where(M.id.in_(page_ids))).scalars()}
+        shown = [rows[i] for i in page_ids]
+        return {"messages": [message_dict(m) for m in shown], "total": min(len(ids), COUNT_CAP),
+                "more_than": len(ids) > COUNT_CAP, "next": shown[-1].id if shown and len(ids) > per_page else None}
 
     def messages_by_id(self, ids: List[int]) -> List[Dict[str, Any]]:
         with self.db.read() as session:

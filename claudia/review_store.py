@@ -41,6 +41,9 @@ def csv_lines(rows: Iterable[Dict[str, Any]]) -> Iterable[str]:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
     writer.writeheader()
+    yield out.getvalue()  # the first bytes leave before any row is read
+    out.seek(0)
+    out.truncate()
     for row in rows:
         flat = {**row, "tags": " ".join(row["tags"]), "intents": " ".join(row["intents"])}
         writer.writerow({key: csv_safe(value) for key, value in flat.items()})

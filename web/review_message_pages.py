@@ -12,7 +12,7 @@ from typing import Dict, List
 from aiohttp import web
 
 from claudia.review_queries import MessageFilters
-from web.review_web import INTENTS, REVIEW, back_to, encode, render, reviewer_required
+from web.review_web import INTENTS, REVIEW, back_to, conversation_path, encode, render, reviewer_required
 
 MESSAGE_KEYS = ("q", "intent", "below", "since", "until", "corrected", "before")
 FALLBACKS = {"action_default_fallback", "utter_default"}
@@ -72,8 +72,6 @@ def _choices(form, prefix: str) -> Dict[int, str]:
 
 @reviewer_required
 async def story_page(request: web.Request) -> web.Response:
-    from web.review_pages import conversation_path
-
     cid = request.match_info["cid"]
     review = request.app[REVIEW]
     try:
@@ -92,8 +90,6 @@ async def story_page(request: web.Request) -> web.Response:
 
 @reviewer_required
 async def save_story(request: web.Request) -> web.StreamResponse:
-    from web.review_pages import conversation_path
-
     form = await request.post()
     cid = request.match_info["cid"]
     try:
@@ -101,7 +97,8 @@ async def save_story(request: web.Request) -> web.StreamResponse:
                                              _choices(form, "intent-"))
     except ValueError as error:
         raise back_to(request, conversation_path(cid) + "/histoire", str(error), error=True)
-    raise back_to(request, conversation_path(cid), "Conversation enregistrée comme histoire de test.")
+    raise back_to(request, conversation_path(cid), "Conversation enregistrée comme test (histoire de test "
+                                                   "ajoutée au fichier des histoires).")
 
 
 def add_message_routes(app: web.Application) -> None:

@@ -20,8 +20,8 @@ from claudia.review_store import csv_lines
 from web.review import Review
 from web.review_message_pages import add_message_routes
 from web.review_training import intents_of
-from web.review_web import (FLASHES, INTENTS, OUTCOME_LABELS, OUTCOME_OPTIONS, REVIEW, back_to, encode, query_dict,
-                            render, reviewer_required, setup_templates)
+from web.review_web import (FLASHES, INTENTS, OUTCOME_LABELS, OUTCOME_OPTIONS, REVIEW, back_to, conversation_path,
+                            encode, query_dict, render, reviewer_required, setup_templates)
 
 STATIC = Path(__file__).parent / "static" / "review"
 INDEXER_TASK = web.AppKey("review_indexer", asyncio.Task)
@@ -53,12 +53,6 @@ async def conversation(request: web.Request) -> web.Response:
                   intents=request.app[INTENTS], outcome_labels=OUTCOME_LABELS)
 
 
-def conversation_path(cid: str) -> str:
-    from urllib.parse import quote
-
-    return f"/console/revue/conversations/{quote(cid, safe='')}"
-
-
 @reviewer_required
 async def marks(request: web.Request) -> web.StreamResponse:
     form = await request.post()
@@ -85,7 +79,8 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
 
 def json_chunks(rows):
     """A JSON array, about 16 kB at a time."""
-    buffer, first = ["["], True
+    yield "["  # the first bytes leave before any row is read
+    buffer, first = [], True
     for row in rows:
         buffer.append(("" if first else ",\n") + json.dumps(row, ensure_ascii=False))
         first = False

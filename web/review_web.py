@@ -89,3 +89,7 @@ def back_to(request: web.Request, target: str, text: str = "", error: bool = Fal
     if text:
         path += ("&" if "?" in path else "?") + "flash=" + add_flash(request, text, error)
     return web.HTTPFound(path + (f"#{anchor}" if anchor else ""))
+
+
+def conversation_path(cid: str) -> str:
+    return f"/console/revue/conversations/{quote(cid, safe='')}"

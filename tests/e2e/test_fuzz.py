@@ -92,7 +92,7 @@ def test_fuzz_the_review_correction_and_story_steps(stack, tmp_path):
     fields = {k: "utter_default" if v == "action_default_fallback" else v for k, v in fields.items()}
     saved = claire.http.post(f"{stack.console}/revue/conversations/{sender}/histoire", timeout=120,
                              data={"csrf": claire.csrf, "name": "fuzz \x01 [x](terme) = histoire", **fields})
-    assert saved.status_code == 200 and "enregistrée comme histoire de test" in saved.text
+    assert saved.status_code == 200 and "enregistrée comme test" in saved.text
 
     corrections = RasaYAMLReader().read(stack.env["CLAUDIA_CORRECTIONS_FILE"])
     assert corrections.entity_synonyms == {} and not any(m.get("entities") for m in corrections.intent_examples)

@@ -98,7 +98,7 @@ def test_search_and_bulk_correction_stay_in_place(page, chats):
 def test_action_correction_before_saving_a_story(page, chats, stack):
     wait_for(lambda: (page.goto(f"/console/revue/conversations/{chats['incompris']}"), "kikou" in page.content())[1],
              timeout=30)
-    page.click("text=Enregistrer comme histoire de test…")
+    page.click("text=Corriger les intentions et les actions avant d'enregistrer…")
     warning = page.locator("li.action", has_text="repli")
     assert warning.count() >= 1
     warning.first.locator("select").select_option("utter_saluer")
@@ -107,7 +107,7 @@ def test_action_correction_before_saving_a_story(page, chats, stack):
     shot(page, "11-revue-histoire-actions")
     page.click("button:has-text('Enregistrer comme histoire de test')")
     page.wait_for_selector("[role=status]")
-    assert "enregistrée comme histoire de test" in page.inner_text("[role=status]")
+    assert "enregistrée comme test" in page.inner_text("[role=status]")
     stories = open(stack.env["CLAUDIA_REVIEW_STORIES_FILE"], encoding="utf-8").read()
     story = stories.split("salutation incomprise (navigateur)", 1)[1].split("- story:", 1)[0]
     assert "utter_saluer" in story and "utter_default" not in story and "intent: saluer" in story

@@ -158,7 +158,7 @@ def test_story_with_corrected_actions_and_name(site):
         assert "Action inconnue du domaine" in await bad.text()
         saved = await client.post("/console/revue/conversations/s1/histoire", data={
             "csrf": csrf, "name": "salut\x00 relu [x](terme)", intent_field: "saluer", action_field: "utter_saluer"})
-        assert "enregistrée comme histoire de test" in await saved.text()
+        assert "enregistrée comme test" in await saved.text()
 
     serve(site, test)
     from rasa.shared.core.domain import Domain
