@@ -36,6 +36,7 @@ async def predict(model: Path, texts: List[str]) -> List[Tuple[str, float, str]]
     """(intent, confidence, best intent before the fallback threshold) for each text."""
     from rasa.core.agent import Agent
 
+    _quiet_rasa_logs()
     agent = Agent.load(str(model))
     predictions = []
     for text in texts:
@@ -44,6 +45,15 @@ async def predict(model: Path, texts: List[str]) -> List[Tuple[str, float, str]]
         ranking = [i["name"] for i in parsed.get("intent_ranking") or [] if i["name"] != "nlu_fallback"]
         predictions.append((intent.get("name"), intent.get("confidence") or 0.0, ranking[0] if ranking else None))
     return predictions
+
+
+def _quiet_rasa_logs() -> None:
+    """Rasa's structured debug log would print every parsed text on stdout: keep warnings only."""
+    import structlog
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
 
 def report(gold: List[str], predicted: List[str]) -> str:
@@ -74,8 +84,8 @@ def main() -> int:
     parser.add_argument("--heldout", type=Path, default=HELDOUT)
     parser.add_argument("--min-accuracy", type=float, default=0.0)
     args = parser.parse_args()
-    logging.disable(logging.WARNING)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ["LOG_LEVEL"] = "WARNING"
     examples = load_examples(args.heldout)
     texts = [text for text, _ in examples]
     gold = [intent for _, intent in examples]
