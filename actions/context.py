@@ -22,6 +22,7 @@ PROCEDURE_SLOTS = [
     "siret_successeur",
     "fiche_successeur",
     "siret_successeur_annonce",
+    "demande_en_attente",
     "confirmation_action",
     "issue_procedure",
     "requested_slot",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -82,7 +83,8 @@ class MessageIncompris(Action):
                                      buttons=[messages.AGENT_BUTTON] + messages.MENU_BUTTONS)
             return []
         self._offer_meanings(dispatcher, likely_meanings(tracker))
-        return []
+        # A procedure started from one of these buttons still reads this message's SIRET and type.
+        return [] if text.startswith("/") else [SlotSet("demande_en_attente", text[:1000])]
 
     @staticmethod
     def _offer_meanings(dispatcher: CollectingDispatcher, meanings: List[str]) -> None:
@@ -91,3 +93,17 @@ class MessageIncompris(Action):
             return
         dispatcher.utter_message(text=messages.INTERPRETATIONS,
                                  buttons=[_button(intent) for intent in meanings] + [messages.AGENT_BUTTON])
+
+
+class DefautIncompris(MessageIncompris):
+    """The same answers when no rule applies (RulePolicy's core fallback).
+
+    Like Rasa's `action_default_fallback`, it then forgets the message, so the
+    conversation waits for the next one instead of predicting this action again.
+    """
+
+    def name(self) -> Text:
+        return "action_defaut_incompris"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):
+        return await super().run(dispatcher, tracker, domain) + [UserUtteranceReverted()]

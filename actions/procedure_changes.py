@@ -80,6 +80,15 @@ def switch_operation(dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict
     return updates
 
 
+def request_text(tracker: Tracker) -> str:
+    """The words of the request: the message, or, when the procedure starts from a button
+    offered after a message not understood, that message (so its SIRET and type are kept)."""
+    text = latest_text(tracker)
+    if text.startswith("/") and tracker.get_slot("requested_slot") is None:
+        return tracker.get_slot("demande_en_attente") or ""
+    return text
+
+
 def target_siret(text: str) -> str:
     """The structure's SIRET in a message that may also give the successor's."""
     target, _ = target_and_successor(text)

@@ -25,7 +25,8 @@ from rasa_sdk.types import DomainDict
 from claudia import messages, services
 from actions.context import INTERRUPTIONS, current_login, latest_intent, latest_text
 from actions.procedure_changes import (
-    SWITCHED_THIS_TURN, announced_successor, answer_yes_no, operation_asked, switch_operation, target_siret,
+    SWITCHED_THIS_TURN, announced_successor, answer_yes_no, operation_asked, request_text, switch_operation,
+    target_siret,
     use_announced_successor,
 )
 from actions.procedure_prompts import AsksNextStep
@@ -76,7 +77,7 @@ class ValidateFormulaireStatut(AsksNextStep, FormValidationAction):
         if tracker.get_slot("type_structure") or latest_intent(tracker) in INTERRUPTIONS:
             return {}
         entity = next(tracker.get_latest_entity_values("type_structure"), None)
-        value = canonical_structure_type(entity) or structure_type(latest_text(tracker))
+        value = canonical_structure_type(entity) or structure_type(request_text(tracker))
         if value:
             return {"type_structure": value}
         if tracker.get_slot("requested_slot") == "type_structure":
@@ -123,8 +124,8 @@ class ValidateFormulaireStatut(AsksNextStep, FormValidationAction):
             return {}
         if latest_intent(tracker) in INTERRUPTIONS:
             return {}
-        text = latest_text(tracker)
-        if text.startswith("/"):
+        text = request_text(tracker)
+        if not text or text.startswith("/"):
             return {}  # a button payload never carries a SIRET
         if requested == "siret" or read_siret(text).error != "absent":
             return {"siret": text}
@@ -222,6 +223,8 @@ class ValidateFormulaireStatut(AsksNextStep, FormValidationAction):
         tracker.add_slots(events)
         updates = self._check_user_and_structure(dispatcher, tracker)
         tracker.slots.update(updates)
+        if tracker.get_slot("demande_en_attente"):
+            updates["demande_en_attente"] = None  # read at the first step only
         successor_updates = use_announced_successor(dispatcher, tracker)
         tracker.slots.update(successor_updates)
         updates.update(successor_updates)

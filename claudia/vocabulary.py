@@ -23,7 +23,7 @@ def normalize(text: Optional[str]) -> str:
 # A word is negated when one of these comes at most a few words before it:
 # "pas activer", "ne veux pas la désactiver", "au lieu de l'inactiver", "plutôt X que Y".
 _NEGATION_BEFORE = re.compile(
-    r"(?:\bpas\b|\bnon\b|\bni\b|\bjamais\b|\bsans\b|\bau lieu d[e']|\bplutot que\b|\bplutot qu')"
+    r"(?:\bpas\b|\bnon\b|\bni\b|\bjamais\b|\bplus\b|\bsans\b|\bau lieu d[e']|\bplutot que\b|\bplutot qu')"
     r"(?:\W+[^\W\d]+){0,2}\W*$"
 )
 # A negation does not reach past a comma, "mais", "plutôt", "je veux"...

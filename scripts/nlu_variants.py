@@ -24,7 +24,8 @@ HELDOUT = ROOT / "tests" / "nlu_heldout" / "heldout.yml"
 NLU_DIR = ROOT / "data" / "nlu"
 OUTPUT = NLU_DIR / "variantes.yml"
 SKIPPED_FILES = {"variantes.yml", "corrections.yml"}
-SHARE = 0.3  # of the examples get a variant
+SHARE = 0.12  # of the examples get a typo variant
+SMS_MAX_WORDS = 5
 SEED = 20261128
 
 AZERTY_NEIGHBOURS = {
@@ -33,15 +34,24 @@ AZERTY_NEIGHBOURS = {
     "g": "fht", "h": "gjy", "j": "hku", "k": "jli", "l": "kmo", "m": "lp", "w": "xq",
     "x": "wc", "c": "xv", "v": "cb", "b": "vn", "n": "b",
 }
+# (pattern, SMS forms people type for it); one form is picked per example.
 SMS_FORMS = [
-    (r"\bs'il vous pla[iî]t\b", "svp"), (r"\bs'il te pla[iî]t\b", "stp"), (r"\bbonjour\b", "bjr"),
-    (r"\bmerci beaucoup\b", "merci bcp"), (r"\bbeaucoup\b", "bcp"), (r"\bje suis\b", "chui"),
-    (r"\bje veux\b", "jveux"), (r"\bje voudrais\b", "jvoudrais"), (r"\bc'est\b", "c"),
-    (r"\bqu'est-ce que\b", "kesk"), (r"\bquoi\b", "koi"), (r"\bpourquoi\b", "pk"),
-    (r"\bstructure\b", "struct"), (r"\bd'accord\b", "dac"), (r"\btoujours\b", "tjrs"),
-    (r"\bvous\b", "vs"), (r"\bnous\b", "ns"), (r"\bavec\b", "avc"), (r"\bdans\b", "ds"),
-    (r"\bquelqu'un\b", "qqn"), (r"\bquelque chose\b", "qqch"), (r"\bje ne\b", "je"),
-    (r"\bn'", ""), (r"\bce n'est\b", "c"), (r"\bmerci\b", "mci"),
+    (r"\bs'il vous pla[iî]t\b", ("svp",)), (r"\bs'il te pla[iî]t\b", ("stp",)),
+    (r"\bbonjour\b", ("bjr", "bonjours", "bjour")), (r"\bsalut\b", ("slt", "salu")),
+    (r"\bcoucou\b", ("cc", "coucou")), (r"\bbonsoir\b", ("bsr", "bonsoire")),
+    (r"\bmerci beaucoup\b", ("merci bcp", "mci bcp")), (r"\bbeaucoup\b", ("bcp",)),
+    (r"\bmerci\b", ("mci", "merci", "mrc", "merciii")), (r"\boui\b", ("ouais", "wi", "ui", "ouep", "ouii")),
+    (r"\bnon\b", ("nan", "nn", "nope", "nonn")), (r"\bd'accord\b", ("dac", "dacc", "d'acc", "daccord")),
+    (r"\bau revoir\b", ("aurevoir", "a+", "orevoir")), (r"\bà plus\b", ("a+", "@+")),
+    (r"\bje suis\b", ("chui", "jsuis")), (r"\bje veux\b", ("jveux", "je veu")),
+    (r"\bje voudrais\b", ("jvoudrais", "je voudrai")), (r"\bc'est\b", ("c", "cest", "ces")),
+    (r"\bqu'est-ce que\b", ("kesk", "qu'est ce que", "quesque")), (r"\bquoi\b", ("koi",)),
+    (r"\bpourquoi\b", ("pk", "pq")), (r"\bcomment\b", ("cmt", "comen")), (r"\bstructure\b", ("struct", "structur")),
+    (r"\btoujours\b", ("tjrs", "tjs")), (r"\bvous\b", ("vs",)), (r"\bnous\b", ("ns",)), (r"\bavec\b", ("avc",)),
+    (r"\bdans\b", ("ds",)), (r"\bquelqu'un\b", ("qqn", "quelquun")), (r"\bquelque chose\b", ("qqch",)),
+    (r"\bproblème\b", ("pb", "prob")), (r"\bmessage\b", ("msg", "mess")), (r"\bje ne sais pas\b", ("jsp", "chai pas")),
+    (r"\btout\b", ("tt",)), (r"\bconseiller\b", ("conseillé", "conseille")), (r"\bje ne\b", ("je", "j")),
+    (r"\bce n'est\b", ("c", "c'est")), (r"\bn'", ("",)), (r"\bparce que\b", ("pcq", "pck")),
 ]
 
 
@@ -67,10 +77,10 @@ def _typo(text: str, rng: random.Random) -> str:
     return text[: word.start()] + "".join(letters) + text[word.end():]
 
 
-def _sms(text: str) -> str:
+def _sms(text: str, rng: random.Random) -> str:
     result = text.lower()
-    for pattern, replacement in SMS_FORMS:
-        result = re.sub(pattern, replacement, result)
+    for pattern, forms in SMS_FORMS:
+        result = re.sub(pattern, rng.choice(forms), result)
     return re.sub(r"\s+", " ", result).strip()
 
 
@@ -105,14 +115,18 @@ def variants(examples: Dict[str, List[str]], seed: int = SEED) -> Dict[str, List
     result: Dict[str, List[str]] = {}
     for intent in sorted(examples):
         for text in examples[intent]:
-            if text.startswith("/") or rng.random() > SHARE:
+            if text.startswith("/"):
                 continue
-            variant = _sms(text) if rng.random() < 0.4 else _typo(text, rng)
-            key = _key(variant)
-            if key in taken or not key.strip():
-                continue
-            taken.add(key)
-            result.setdefault(intent, []).append(variant)
+            # short messages are the ones typed in SMS style; each gets its SMS form if it has one
+            candidates = [_sms(text, rng)] if len(text.split()) <= SMS_MAX_WORDS else []
+            if rng.random() < SHARE:
+                candidates.append(_typo(text, rng))
+            for variant in candidates:
+                key = _key(variant)
+                if key in taken or not key.strip():
+                    continue
+                taken.add(key)
+                result.setdefault(intent, []).append(variant)
     return result
 
 

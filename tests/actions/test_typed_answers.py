@@ -221,3 +221,22 @@ def test_words_that_contradict_the_intent_are_asked_again(registry, dispatcher, 
                             "confirmation_structure": True}, intent="affirmer", text="non")
     _, slots = run(ValidateFormulaireStatut(), tracker, dispatcher, domain)
     assert slots["confirmation_action"] is None and messages.REPONDRE_OUI_NON in texts(dispatcher)
+
+
+def test_a_procedure_started_from_a_fallback_button_keeps_the_message_siret(registry, dispatcher, domain):
+    events, slots = run(MessageIncompris(), fallback_tracker(f"euh désactivation du bazar {ECOLE}"), dispatcher,
+                        domain)
+    assert slots["demande_en_attente"] == f"euh désactivation du bazar {ECOLE}"
+    dispatcher.messages.clear()
+    clicked = make_tracker({"demande_en_attente": slots["demande_en_attente"]}, intent="inactiver_structure",
+                           text="/inactiver_structure")
+    _, after = run(ValidateFormulaireStatut(), clicked, dispatcher, domain)
+    assert after["siret"] == ECOLE and after["demande_en_attente"] is None
+    assert after["requested_slot"] == "type_structure"  # "bazar" names no kind of body
+
+
+def test_the_core_fallback_forgets_the_message(env, dispatcher, domain):
+    from actions.fallback_actions import DefautIncompris
+
+    events, _ = run(DefautIncompris(), fallback_tracker("oui", intent="affirmer"), dispatcher, domain)
+    assert events[-1]["event"] == "rewind" and texts(dispatcher) == messages.NEUTRE
