@@ -35,6 +35,9 @@ EVALUATION_CLOSERS = {
     "action_annuler_procedure", "action_demander_agent",
 }
 LOOPS_CLOSING_EVALUATION = {"formulaire_statut", "formulaire_evaluation"}
+# What the assistant says once a vote is stored.
+EVALUATION_ANSWERED = {messages.MERCI_AVIS_POSITIF, messages.AVIS_ENVOYE, messages.AVIS_SANS_COMMENTAIRE,
+                       messages.AVIS_ENREGISTRE_SANS_MOTIF}
 
 
 def evaluation_pending(tracker: Tracker, closing_loops=frozenset(LOOPS_CLOSING_EVALUATION)) -> bool:
@@ -45,7 +48,10 @@ def evaluation_pending(tracker: Tracker, closing_loops=frozenset(LOOPS_CLOSING_E
     """
     for event in reversed(tracker.events):
         kind = event.get("event")
-        if kind == "bot" and messages.EVALUATION_QUESTION in (event.get("text") or ""):
+        text = event.get("text") or ""
+        if kind == "bot" and text in EVALUATION_ANSWERED:
+            return False
+        if kind == "bot" and messages.EVALUATION_QUESTION in text:
             return True
         if kind == "action" and event.get("name") in EVALUATION_CLOSERS:
             return False

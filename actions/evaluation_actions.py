@@ -137,6 +137,13 @@ def _from_the_form(tracker: Tracker) -> bool:
     return tracker.get_slot("envoi_commentaire") is not None or bool(tracker.get_slot("motif_insatisfaction"))
 
 
+def record_thumbs_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+    services.feedback().record(tracker.sender_id, current_login(tracker), POSITIVE,
+                               tracker.get_slot("derniere_procedure") or {})
+    dispatcher.utter_message(text=messages.MERCI_AVIS_POSITIF, buttons=messages.MENU_BUTTONS)
+    return reset_evaluation()
+
+
 class EnregistrerEvaluation(Action):
     """Stores the vote (and reason, comment) with the procedure it is about."""
 
@@ -154,9 +161,7 @@ class EnregistrerEvaluation(Action):
                 # A "merci" or "oui" about something else: no vote was given.
                 dispatcher.utter_message(text=messages.MERCI_SANS_EVALUATION, buttons=messages.MENU_BUTTONS)
                 return reset_evaluation()
-            store.record(tracker.sender_id, login, POSITIVE, context)
-            dispatcher.utter_message(text=messages.MERCI_AVIS_POSITIF, buttons=messages.MENU_BUTTONS)
-            return reset_evaluation()
+            return record_thumbs_up(dispatcher, tracker)
         sent = tracker.get_slot("envoi_commentaire") is True
         store.record(
             tracker.sender_id, login, NEGATIVE, context,

@@ -11,13 +11,14 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet, UserUtteranceReverted
+from rasa_sdk.events import FollowupAction, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from claudia import messages
 from actions.context import current_login, evaluation_pending, latest_intent, latest_text, previous_user_intent
-from claudia.vocabulary import mentions_procedure, requested_operation
+from actions.evaluation_actions import record_thumbs_up
+from claudia.vocabulary import courtesy, evaluation_in_words, mentions_procedure, requested_operation
 
 NOT_UNDERSTOOD = {"nlu_fallback"}
 MAX_CHOICES = 3
@@ -73,7 +74,10 @@ class MessageIncompris(Action):
             dispatcher.utter_message(text=messages.HORS_PERIMETRE, buttons=messages.MENU_BUTTONS)
             return []
         if evaluation_pending(tracker):
-            dispatcher.utter_message(text=messages.EVALUATION_NON_COMPRISE, buttons=messages.EVALUATION_BUTTONS)
+            return self._answer_evaluation(dispatcher, tracker, text)
+        kind = courtesy(text)
+        if kind:
+            dispatcher.utter_message(response=f"utter_{kind}")
             return []
         if latest_intent(tracker) in OUT_OF_CONTEXT:
             dispatcher.utter_message(text=messages.NEUTRE, buttons=messages.MENU_BUTTONS)
@@ -85,6 +89,17 @@ class MessageIncompris(Action):
         self._offer_meanings(dispatcher, likely_meanings(tracker))
         # A procedure started from one of these buttons still reads this message's SIRET and type.
         return [] if text.startswith("/") else [SlotSet("demande_en_attente", text[:1000])]
+
+    @staticmethod
+    def _answer_evaluation(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[Dict[Text, Any]]:
+        """The evaluation answered in words the model was unsure of: « top », « bof »..."""
+        vote = evaluation_in_words(text)
+        if vote is True:
+            return record_thumbs_up(dispatcher, tracker)
+        if vote is False:
+            return [FollowupAction("formulaire_evaluation")]  # the reasons, as after 👎
+        dispatcher.utter_message(text=messages.EVALUATION_NON_COMPRISE, buttons=messages.EVALUATION_BUTTONS)
+        return []
 
     @staticmethod
     def _offer_meanings(dispatcher: CollectingDispatcher, meanings: List[str]) -> None:
@@ -106,4 +121,7 @@ class DefautIncompris(MessageIncompris):
         return "action_defaut_incompris"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):
-        return await super().run(dispatcher, tracker, domain) + [UserUtteranceReverted()]
+        events = await super().run(dispatcher, tracker, domain)
+        if any(event.get("event") == "followup" for event in events):
+            return events  # the reasons of a 👎 come next
+        return events + [UserUtteranceReverted()]

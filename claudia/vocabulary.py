@@ -151,6 +151,44 @@ def yes_no(text: Optional[str]) -> Optional[bool]:
     return None
 
 
+# -- the evaluation and courtesies, when the model is unsure -----------------------------------
+_GOOD = re.compile(
+    r"\b(?:super|top|genial|parfait|nickel|impeccable|excellent|bravo|cool|merci|mci|mrc|thx|thanks|bien|"
+    r"utile|efficace|clair|satisfaite?|contente?|ravie?|good|great|perfect|helpful)\b|👍|:\)")
+_BAD = re.compile(
+    r"\b(?:bof+|nul+e?|naze|moyen|mouais|mauvaise?|inutile|decue?|decevant|insatisfaite?|mecontente?|"
+    r"bad|useless|horrible|catastrophique)\b|👎|:\(|pas (?:terrible|top|genial|fou)")
+
+
+def evaluation_in_words(text: Optional[str]) -> Optional[bool]:
+    """« Cette réponse vous a-t-elle aidé ? » answered in words: True (👍), False (👎) or None."""
+    normalized = " ".join(normalize(text).split())
+    said = yes_no(normalized)
+    if said is not None:
+        return said
+    if _BAD.search(normalized):
+        return False
+    if _GOOD.search(normalized):
+        return not _NEGATING.search(normalized)
+    return None
+
+
+_COURTESIES = (
+    ("au_revoir", re.compile(r"^(?:au ?revoir|a\+|@\+|a plus|bye(?: bye)?|ciao|tchao|bonne (?:journee|soiree)|"
+                             r"a bientot|a demain)(?!\w)")),
+    ("remercier", re.compile(r"^(?:merci+|mci|mrc|merki|thx|thanks?|thank you|cimer)\b")),
+    ("saluer", re.compile(r"^(?:bonjour|bjr|bonsoir|bsr|salut|slt|coucou|cc|hello|hi|hey|yo)\b")),
+)
+
+
+def courtesy(text: Optional[str]) -> Optional[str]:
+    """A short greeting, thanks or goodbye the model was unsure of: 'saluer', 'remercier', 'au_revoir'."""
+    normalized = " ".join(normalize(text).split())
+    if len(normalized.split()) > 4:
+        return None
+    return next((name for name, pattern in _COURTESIES if pattern.search(normalized)), None)
+
+
 # -- terms of the guide ---------------------------------------------------------------------
 # Most specific first: "SIRET reprenant l'activité" is about the successor, not the SIRET.
 _TERMS: Tuple[Tuple[str, "re.Pattern[str]"], ...] = (

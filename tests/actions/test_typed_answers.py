@@ -240,3 +240,25 @@ def test_the_core_fallback_forgets_the_message(env, dispatcher, domain):
 
     events, _ = run(DefautIncompris(), fallback_tracker("oui", intent="affirmer"), dispatcher, domain)
     assert events[-1]["event"] == "rewind" and texts(dispatcher) == messages.NEUTRE
+
+
+@pytest.mark.parametrize("text", ["top top", "génial 👍"])
+def test_an_enthusiastic_word_the_model_missed_is_a_thumbs_up_once(env, dispatcher, domain, text):
+    run(MessageIncompris(), fallback_tracker(text, events=ASKED), dispatcher, domain)
+    assert [r["vote"] for r in services.feedback().all()] == ["positif"]
+    answered = ASKED + [{"event": "bot", "text": messages.MERCI_AVIS_POSITIF}]
+    run(MessageIncompris(), fallback_tracker("top", events=answered), dispatcher, domain)
+    assert len(services.feedback().all()) == 1
+
+
+def test_a_lukewarm_word_the_model_missed_asks_the_reasons(env, dispatcher, domain):
+    events, _ = run(MessageIncompris(), fallback_tracker("mouais bof", events=ASKED), dispatcher, domain)
+    assert events == [{"event": "followup", "name": "formulaire_evaluation", "timestamp": None}]
+    assert services.feedback().all() == []
+
+
+@pytest.mark.parametrize("text,response", [("mci bcp", "utter_remercier"), ("a+", "utter_au_revoir"),
+                                           ("slt", "utter_saluer")])
+def test_courtesies_the_model_missed(env, dispatcher, domain, text, response):
+    run(MessageIncompris(), fallback_tracker(text), dispatcher, domain)
+    assert dispatcher.messages[0]["response"] == response

@@ -55,3 +55,13 @@ def test_yes_no_in_any_form(text, expected):
 ])
 def test_mentions_procedure(text, expected):
     assert mentions_procedure(text) is expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("super", True), ("top merci", True), ("oui", True), ("👍", True), ("bof", False), ("nul", False),
+    ("pas terrible", False), ("pas utile", False), ("non", False), ("quel temps fait-il", None),
+])
+def test_evaluation_in_words(text, expected):
+    from claudia.vocabulary import evaluation_in_words
+
+    assert evaluation_in_words(text) is expected

@@ -178,7 +178,7 @@ def test_a_new_request_during_the_reasons_leaves_the_evaluation(stack, admin):
     activate_mairie_typed(user)
     user.say("non")
     assert "Pouvez-vous nous décrire" in user.text
-    user.say("inactiver ma structure 219 300 019 00128")
+    user.say("inactiver ma structure publique 219 300 019 00128")
     assert "École élémentaire Jules Ferry" in user.text and "souhaitez inactiver" in user.text
     (row,) = feedback_of(admin, user.sender)
     assert (row["vote"], row["reason"], row["comment"]) == ("negatif", None, None)
@@ -211,6 +211,8 @@ def test_everyday_words(stack):
     user = chat(stack)
     user.say("slt")
     assert "je suis ClaudIA" in user.text
+    user.say("ouais")  # a yes when nothing was asked: one polite answer, then it listens
+    assert user.text.count("Que puis-je faire pour vous") == 1
     user.say("mci bcp")
     assert "Avec plaisir" in user.text or "Merci" in user.text
     user.say("a+")
