@@ -70,10 +70,13 @@ class MessageIncompris(Action):
         if mentions_procedure(text) and current_login(tracker) is None:
             dispatcher.utter_message(text=messages.refusal("non_connecte"))
             return []
+        pending = evaluation_pending(tracker)
+        if pending and evaluation_in_words(text) is not None:
+            return self._answer_evaluation(dispatcher, tracker, text)
         if latest_intent(tracker) == "hors_perimetre" and not mentions_procedure(text):
             dispatcher.utter_message(text=messages.HORS_PERIMETRE, buttons=messages.MENU_BUTTONS)
             return []
-        if evaluation_pending(tracker):
+        if pending:
             return self._answer_evaluation(dispatcher, tracker, text)
         kind = courtesy(text)
         if kind:
