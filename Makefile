@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: setup train run demo-data demo-reset validate test test-unit test-stories test-e2e bench review-bench fuzz run-scaled clean
+.PHONY: setup train run demo-data demo-reset validate test test-unit test-stories test-e2e bench review-bench nlu-eval nlu-variants fuzz run-scaled clean
 
 setup: $(VENV)/.claudia-installed
 
@@ -47,6 +47,15 @@ test-unit: setup
 
 test-stories: validate train
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/stories
+
+## Intent accuracy per intent and confusion counts on the held-out messages (tests/nlu_heldout/,
+## never trained on); the misclassified texts go to results/nlu-eval/errors.txt only.
+nlu-eval: setup train
+	$(PY) tests/nlu_heldout/evaluate.py --model $(MODEL)
+
+## Regenerates data/nlu/variantes.yml (typo and SMS variants of the training examples).
+nlu-variants: setup
+	$(PY) -m scripts.nlu_variants
 
 test-e2e: setup train $(AXE)
 	$(PY) -m pytest -q tests/e2e

@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
-from claudia import services
+from claudia import messages, services
 
 # Intents that ask something beside the current step; the form lets rules answer them.
 INTERRUPTIONS = {"demander_definition", "demander_prerequis", "annuler", "recommencer", "demander_agent"}
@@ -20,10 +20,51 @@ PROCEDURE_SLOTS = [
     "successeur_existe",
     "siret_successeur",
     "fiche_successeur",
+    "siret_successeur_annonce",
+    "demande_en_attente",
     "confirmation_action",
     "issue_procedure",
     "requested_slot",
 ]
+
+
+# Actions after which an evaluation question is no longer waiting for its answer.
+EVALUATION_CLOSERS = {
+    "action_enregistrer_evaluation", "action_continuer_conversation", "action_quitter_evaluation",
+    "action_annuler_procedure", "action_demander_agent",
+}
+LOOPS_CLOSING_EVALUATION = {"formulaire_statut", "formulaire_evaluation"}
+# What the assistant says once a vote is stored.
+EVALUATION_ANSWERED = {messages.MERCI_AVIS_POSITIF, messages.AVIS_ENVOYE, messages.AVIS_SANS_COMMENTAIRE,
+                       messages.AVIS_ENREGISTRE_SANS_MOTIF}
+
+
+def evaluation_pending(tracker: Tracker, closing_loops=frozenset(LOOPS_CLOSING_EVALUATION)) -> bool:
+    """Was « Cette réponse vous a-t-elle aidé ? » asked, and not yet answered or left?
+
+    Read from the conversation's events, so a vote is stored only when the question
+    is really waiting: never from a "merci" or an "oui" said about something else.
+    """
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        text = event.get("text") or ""
+        if kind == "bot" and text in EVALUATION_ANSWERED:
+            return False
+        if kind == "bot" and messages.EVALUATION_QUESTION in text:
+            return True
+        if kind == "action" and event.get("name") in EVALUATION_CLOSERS:
+            return False
+        if kind == "active_loop" and event.get("name") in closing_loops:
+            return False
+    return False
+
+
+def previous_user_intent(tracker: Tracker) -> Optional[str]:
+    """The intent of the user's message before the latest one."""
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    if len(users) < 2:
+        return None
+    return ((users[-2].get("parse_data") or {}).get("intent") or {}).get("name")
 
 
 def current_login(tracker: Tracker) -> Optional[str]:

@@ -1,25 +1,37 @@
-"""The guide's §3: thumbs up / thumbs down after a procedure, reason and comment."""
+"""The guide's §3: thumbs up / thumbs down after a procedure, reason and comment.
+
+Typed answers count as much as the buttons: « oui », « super », « merci » are a 👍,
+« non », « bof », « nul » a 👎 (then the reasons, which can be typed in words). A
+vote is stored only when the question is really waiting for it
+(`evaluation_pending`), and a new request, « annuler » or asking for a person
+leaves the reason and comment steps at once.
+"""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+import re
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from claudia import messages, services
-from actions.context import current_login, latest_intent, latest_text, reset_procedure
+from actions.context import current_login, evaluation_pending, latest_intent, latest_text, reset_procedure
 from claudia.feedback import NEGATIVE, POSITIVE, REASONS
 from actions.procedure_prompts import AsksNextStep
-from claudia.vocabulary import normalize
+from claudia.vocabulary import mentions_procedure, normalize
 
 EVALUATION_SLOTS = ["motif_insatisfaction", "commentaire", "envoi_commentaire"]
+POSITIVE_INTENTS = {"evaluer_positif", "affirmer", "remercier"}
+# Intents that leave the reason and comment steps: a new request or a person.
+LEAVING_INTENTS = {"activer_structure", "inactiver_structure", "demander_changement_statut", "demander_agent"}
+LEAVING_CONFIDENCE = 0.8
 _REASON_WORDS = (
-    ("question_non_comprise", ("compris", "comprise", "1")),
-    ("reponse_imprecise", ("imprecis", "incomplet", "2")),
-    ("reponse_compliquee", ("complique", "3")),
-    ("autre", ("autre", "4")),
+    ("question_non_comprise", r"\b(?:pas|mal|rien|in)\s*compri|\bcompris|\bcomprend|\bpremier|\b1\b|\bla 1\b"),
+    ("reponse_imprecise", r"imprecis|incomplet|vague|manqu|pas assez|precis|\bdeuxieme|\bsecond|\b2\b"),
+    ("reponse_compliquee", r"complique|complexe|difficile|technique|jargon|\btroisieme|\b3\b"),
+    ("autre", r"\bautre|\bdernier|\bquatrieme|\baucun|\b4\b"),
 )
 
 
@@ -31,13 +43,25 @@ def _cancelled(tracker: Tracker) -> bool:
     return latest_intent(tracker) == "annuler" or latest_text(tracker) == "/annuler"
 
 
-def _reason(tracker: Tracker):
+def _leaves(tracker: Tracker) -> bool:
+    """A new procedure request or a request for a person, said during the reason or comment."""
+    if latest_intent(tracker) not in LEAVING_INTENTS:
+        return False
+    text = latest_text(tracker)
+    if text.startswith("/"):
+        return True
+    confidence = ((tracker.latest_message or {}).get("intent") or {}).get("confidence") or 0.0
+    return confidence >= LEAVING_CONFIDENCE and (
+        latest_intent(tracker) == "demander_agent" or mentions_procedure(text))
+
+
+def reason_in_words(tracker: Tracker) -> Optional[str]:
     entity = next(tracker.get_latest_entity_values("motif"), None)
     if entity in REASONS:
         return entity
     text = normalize(latest_text(tracker))
-    for reason, words in _REASON_WORDS:
-        if any(word in text for word in words):
+    for reason, pattern in _REASON_WORDS:
+        if re.search(pattern, text):
             return reason
     return None
 
@@ -47,6 +71,9 @@ class ValidateFormulaireEvaluation(AsksNextStep, FormValidationAction):
         return "validate_formulaire_evaluation"
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> List[Text]:
+        if tracker.get_slot("requested_slot") is None and latest_intent(tracker) == "nier" and \
+                not evaluation_pending(tracker, closing_loops={"formulaire_statut"}):
+            return []  # a "non" that answered something else: no evaluation to collect
         if tracker.get_slot("envoi_commentaire") is False:
             # Cancelled: nothing more to ask. The slot stays listed so that the
             # SDK keeps (validates) the value that ends the form.
@@ -61,7 +88,9 @@ class ValidateFormulaireEvaluation(AsksNextStep, FormValidationAction):
             return {}
         if _cancelled(tracker):
             return {"envoi_commentaire": False}
-        reason = _reason(tracker)
+        reason = reason_in_words(tracker)
+        if reason is None and _leaves(tracker):
+            return {}  # the form steps aside: a rule leaves the evaluation
         if reason is None:
             dispatcher.utter_message(text=messages.MOTIF_NON_COMPRIS)
         return {"motif_insatisfaction": reason}
@@ -71,6 +100,8 @@ class ValidateFormulaireEvaluation(AsksNextStep, FormValidationAction):
             return {}
         if _cancelled(tracker):
             return {"envoi_commentaire": False}
+        if _leaves(tracker):
+            return {}
         text = latest_text(tracker).strip()
         if not text or text.startswith("/"):
             dispatcher.utter_message(text=messages.COMMENTAIRE_VIDE)
@@ -80,6 +111,8 @@ class ValidateFormulaireEvaluation(AsksNextStep, FormValidationAction):
     def extract_envoi_commentaire(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if not self._requested(tracker, "envoi_commentaire"):
             return {}
+        if _leaves(tracker):
+            return {}
         intent = latest_intent(tracker)
         if intent == "affirmer":
             return {"envoi_commentaire": True}
@@ -87,7 +120,6 @@ class ValidateFormulaireEvaluation(AsksNextStep, FormValidationAction):
             return {"envoi_commentaire": False}
         dispatcher.utter_message(text=messages.REPONDRE_OUI_NON)
         return {"envoi_commentaire": None}
-
 
     # Values are checked when extracted; these keep them as they are (and quiet the SDK).
     def validate_motif_insatisfaction(self, value, dispatcher, tracker, domain):
@@ -100,6 +132,18 @@ class ValidateFormulaireEvaluation(AsksNextStep, FormValidationAction):
         return {"envoi_commentaire": value}
 
 
+def _from_the_form(tracker: Tracker) -> bool:
+    """Did the user go through the 👎 reason / comment steps (or cancel them)?"""
+    return tracker.get_slot("envoi_commentaire") is not None or bool(tracker.get_slot("motif_insatisfaction"))
+
+
+def record_thumbs_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+    services.feedback().record(tracker.sender_id, current_login(tracker), POSITIVE,
+                               tracker.get_slot("derniere_procedure") or {})
+    dispatcher.utter_message(text=messages.MERCI_AVIS_POSITIF, buttons=messages.MENU_BUTTONS)
+    return reset_evaluation()
+
+
 class EnregistrerEvaluation(Action):
     """Stores the vote (and reason, comment) with the procedure it is about."""
 
@@ -109,10 +153,15 @@ class EnregistrerEvaluation(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):
         context = tracker.get_slot("derniere_procedure") or {}
         store, login = services.feedback(), current_login(tracker)
-        if latest_intent(tracker) == "evaluer_positif":
-            store.record(tracker.sender_id, login, POSITIVE, context)
-            dispatcher.utter_message(text=messages.MERCI_AVIS_POSITIF, buttons=messages.MENU_BUTTONS)
-            return reset_evaluation()
+        if not _from_the_form(tracker):
+            if latest_intent(tracker) not in POSITIVE_INTENTS:
+                dispatcher.utter_message(text=messages.NEUTRE, buttons=messages.MENU_BUTTONS)
+                return reset_evaluation()
+            if not evaluation_pending(tracker):
+                # A "merci" or "oui" about something else: no vote was given.
+                dispatcher.utter_message(text=messages.MERCI_SANS_EVALUATION, buttons=messages.MENU_BUTTONS)
+                return reset_evaluation()
+            return record_thumbs_up(dispatcher, tracker)
         sent = tracker.get_slot("envoi_commentaire") is True
         store.record(
             tracker.sender_id, login, NEGATIVE, context,
@@ -125,6 +174,22 @@ class EnregistrerEvaluation(Action):
             buttons=messages.APRES_AVIS_BUTTONS,
         )
         return reset_evaluation()
+
+
+class QuitterEvaluation(Action):
+    """A new request or a person asked for during the 👎 steps: keep the vote, leave at once."""
+
+    def name(self) -> Text:
+        return "action_quitter_evaluation"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):
+        if tracker.active_loop_name == "formulaire_evaluation":
+            services.feedback().record(
+                tracker.sender_id, current_login(tracker), NEGATIVE, tracker.get_slot("derniere_procedure") or {},
+                reason=tracker.get_slot("motif_insatisfaction"), comment=None, comment_cancelled=True,
+            )
+            dispatcher.utter_message(text=messages.AVIS_ENREGISTRE_SANS_MOTIF)
+        return [ActiveLoop(None), SlotSet("requested_slot", None)] + reset_evaluation()
 
 
 class ContinuerConversation(Action):

@@ -24,6 +24,11 @@ from rasa_sdk.types import DomainDict
 
 from claudia import messages, services
 from actions.context import INTERRUPTIONS, current_login, latest_intent, latest_text
+from actions.procedure_changes import (
+    SWITCHED_THIS_TURN, announced_successor, answer_yes_no, operation_asked, request_text, switch_operation,
+    target_siret,
+    use_announced_successor,
+)
 from actions.procedure_prompts import AsksNextStep
 from claudia.registry import ACTIVATE, INACTIVATE, REFUSED, Attempt, Refusal
 from claudia.sirene import SireneUnavailable
@@ -33,20 +38,6 @@ from claudia.vocabulary import canonical_structure_type, structure_type
 logger = logging.getLogger(__name__)
 
 FIRST_STEPS = (None, "type_structure", "action_statut", "siret")
-YES_NO = {"affirmer": True, "nier": False}
-
-
-def _answer_yes_no(slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
-    """Fills a yes/no step only when it is the one asked, from affirmer/nier."""
-    if tracker.get_slot("requested_slot") != slot:
-        return {}
-    intent = latest_intent(tracker)
-    if intent in INTERRUPTIONS:
-        return {}
-    if intent in YES_NO:
-        return {slot: YES_NO[intent]}
-    dispatcher.utter_message(text=messages.REPONDRE_OUI_NON)
-    return {slot: None}
 
 
 def _say_refusal(dispatcher: CollectingDispatcher, refusal: Refusal) -> None:
@@ -86,7 +77,7 @@ class ValidateFormulaireStatut(AsksNextStep, FormValidationAction):
         if tracker.get_slot("type_structure") or latest_intent(tracker) in INTERRUPTIONS:
             return {}
         entity = next(tracker.get_latest_entity_values("type_structure"), None)
-        value = canonical_structure_type(entity) or structure_type(latest_text(tracker))
+        value = canonical_structure_type(entity) or structure_type(request_text(tracker))
         if value:
             return {"type_structure": value}
         if tracker.get_slot("requested_slot") == "type_structure":
@@ -107,12 +98,11 @@ class ValidateFormulaireStatut(AsksNextStep, FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         if tracker.get_slot("action_statut"):
-            return {}  # changing one's mind mid-way goes through "recommencer"
+            return switch_operation(dispatcher, tracker)  # a change of mind, or nothing
         intent = latest_intent(tracker)
-        if intent == "activer_structure":
-            return {"action_statut": ACTIVATE}
-        if intent == "inactiver_structure":
-            return {"action_statut": INACTIVATE}
+        operation = operation_asked(tracker) if intent not in INTERRUPTIONS else None
+        if operation:
+            return {"action_statut": operation}
         if tracker.get_slot("requested_slot") == "action_statut" and intent not in INTERRUPTIONS:
             dispatcher.utter_message(text=messages.ACTION_NON_COMPRISE)
             return {"action_statut": None}
@@ -121,7 +111,9 @@ class ValidateFormulaireStatut(AsksNextStep, FormValidationAction):
     def validate_action_statut(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        return {"action_statut": value if value in (ACTIVATE, INACTIVATE) else None}
+        # after a change of mind, the steps of the previous operation are cleared too
+        return {"action_statut": value if value in (ACTIVATE, INACTIVATE) else None,
+                **tracker.slots.get(SWITCHED_THIS_TURN, {})}
 
     # -- SIRET of the structure ------------------------------------------------------
     def extract_siret(
@@ -132,8 +124,8 @@ class ValidateFormulaireStatut(AsksNextStep, FormValidationAction):
             return {}
         if latest_intent(tracker) in INTERRUPTIONS:
             return {}
-        text = latest_text(tracker)
-        if text.startswith("/"):
+        text = request_text(tracker)
+        if not text or text.startswith("/"):
             return {}  # a button payload never carries a SIRET
         if requested == "siret" or read_siret(text).error != "absent":
             return {"siret": text}
@@ -142,17 +134,20 @@ class ValidateFormulaireStatut(AsksNextStep, FormValidationAction):
     def validate_siret(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        reading = read_siret(value)
+        if value is None:
+            return {"siret": None}
+        reading = read_siret(target_siret(value))
         if not reading.is_valid:
             dispatcher.utter_message(text=messages.siret_error(reading.error, reading.digits))
             return {"siret": None}
-        return {"siret": reading.siret}
+        # "inactiver X, repris par Y": Y is kept for the successor step
+        return {"siret": reading.siret, "siret_successeur_annonce": announced_successor(value)}
 
     # -- confirmations -------------------------------------------------------------------
     def extract_confirmation_structure(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        return _answer_yes_no("confirmation_structure", dispatcher, tracker)
+        return answer_yes_no("confirmation_structure", dispatcher, tracker)
 
     def validate_confirmation_structure(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -165,7 +160,7 @@ class ValidateFormulaireStatut(AsksNextStep, FormValidationAction):
     def extract_successeur_existe(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        return _answer_yes_no("successeur_existe", dispatcher, tracker)
+        return answer_yes_no("successeur_existe", dispatcher, tracker)
 
     def validate_successeur_existe(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -178,7 +173,7 @@ class ValidateFormulaireStatut(AsksNextStep, FormValidationAction):
     def extract_confirmation_action(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        return _answer_yes_no("confirmation_action", dispatcher, tracker)
+        return answer_yes_no("confirmation_action", dispatcher, tracker)
 
     def validate_confirmation_action(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -201,6 +196,8 @@ class ValidateFormulaireStatut(AsksNextStep, FormValidationAction):
     def validate_siret_successeur(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        if value is None:
+            return {"siret_successeur": None}
         reading = read_siret(value)
         if not reading.is_valid:
             dispatcher.utter_message(text=messages.siret_error(reading.error, reading.digits))
@@ -226,6 +223,11 @@ class ValidateFormulaireStatut(AsksNextStep, FormValidationAction):
         tracker.add_slots(events)
         updates = self._check_user_and_structure(dispatcher, tracker)
         tracker.slots.update(updates)
+        if tracker.get_slot("demande_en_attente"):
+            updates["demande_en_attente"] = None  # read at the first step only
+        successor_updates = use_announced_successor(dispatcher, tracker)
+        tracker.slots.update(successor_updates)
+        updates.update(successor_updates)
         return events + [SlotSet(name, value) for name, value in updates.items()]
 
     def _check_user_and_structure(

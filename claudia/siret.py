@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
 from stdnum.fr import siret as stdnum_siret
@@ -60,9 +60,19 @@ def _candidates(text: str) -> List[str]:
     return exact + others
 
 
+def _siren_then_nic(text: str) -> List[str]:
+    """'siren 219300019 et nic 00011': a 9-digit SIREN followed, a few words later, by a 5-digit NIC."""
+    runs = ["".join(re.findall(r"\d+", run)) for run in _DIGIT_RUN.findall(text)]
+    return [siren + nic for siren, nic in zip(runs, runs[1:])
+            if len(siren) == SIREN_LENGTH and len(nic) == SIRET_LENGTH - SIREN_LENGTH]
+
+
 def read_siret(text: Optional[str]) -> SiretReading:
     """Finds the SIRET in `text` and checks it with python-stdnum."""
     candidates = _candidates(text or "")
+    joined = _siren_then_nic(text or "")
+    candidates = [c for c in candidates if len(c) == SIRET_LENGTH] + joined + [
+        c for c in candidates if len(c) != SIRET_LENGTH]
     if not candidates:
         return SiretReading(error="absent")
     first_error: Optional[SiretReading] = None
@@ -73,6 +83,47 @@ def read_siret(text: Optional[str]) -> SiretReading:
             if first_error is None:
                 first_error = SiretReading(error=_reason(digits, exc), digits=digits)
     return first_error
+
+
+# Words that, just before a SIRET, say it is the structure taking over the activity
+# ("reprise par", "successeur", "transférée à")...
+_SUCCESSOR_FOLLOWS = re.compile(
+    r"repris\w* par|remplac\w* par|absorb\w* par|successeu|transf[eé]r\w*|au profit|fusionn\w*|"
+    r"iront|vers|nouvelle structure|\bpar\b", re.IGNORECASE)
+# ... and, just after it, that it takes over ("200 054 781 00014 reprend le syndicat").
+_SUCCESSOR_PRECEDES = re.compile(r"\breprend|\bva reprendre|\babsorbe|\bsucc[eè]de|\bremplace(?!\w* par)",
+                                 re.IGNORECASE)
+
+
+def valid_sirets(text: Optional[str]) -> List[Tuple[str, int, int]]:
+    """Every distinct valid SIRET in the text, with where it starts and ends, in order."""
+    found: List[Tuple[str, int, int]] = []
+    for match in _DIGIT_RUN.finditer(text or ""):
+        reading = read_siret(match.group())
+        if reading.is_valid and reading.siret not in [siret for siret, _, _ in found]:
+            found.append((reading.siret, match.start(), match.end()))
+    return found
+
+
+def target_and_successor(text: Optional[str]) -> Tuple[Optional[str], Optional[str]]:
+    """(SIRET of the structure, SIRET of the one taking over) when a message gives both.
+
+    "inactiver 259 300 457 00019, l'activité est reprise par 200 054 781 00014": the SIRET
+    with words of taking over just before it is the successor, the other the target.
+    Without such words, or with a single SIRET, there is no successor.
+    """
+    sirets = valid_sirets(text)
+    if len(sirets) != 2:
+        return (sirets[0][0] if sirets else None), None
+    (first, start1, end1), (second, start2, _) = sirets
+    between = (text or "")[end1:start2]
+    if _SUCCESSOR_PRECEDES.search(between):
+        return second, first
+    if _SUCCESSOR_FOLLOWS.search(between):
+        return first, second
+    if _SUCCESSOR_FOLLOWS.search((text or "")[max(0, start1 - 40):start1]):
+        return second, first
+    return first, None
 
 
 def _reason(digits: str, exc: ValidationError) -> str:

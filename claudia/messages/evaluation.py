@@ -29,3 +29,41 @@ def comment_to_send(comment: str) -> str:
     return f"Votre commentaire : « {comment} »"
 
 
+EVALUATION_NON_COMPRISE = (
+    "Je n'ai pas bien compris votre réponse. Cette réponse vous a-t-elle aidé ? "
+    "Cliquez sur 👍 ou 👎, ou écrivez « oui » ou « non »."
+)
+AVIS_ENREGISTRE_SANS_MOTIF = "C'est noté : votre avis a été enregistré."
+PAS_D_EVALUATION = "D'accord, je n'enregistre pas d'avis. Puis-je vous aider pour autre chose ?"
+MERCI_SANS_EVALUATION = "Merci à vous ! Puis-je vous aider pour autre chose ?"
+
+# -- not understood: the most likely meanings as buttons, then a person --------------
+INTERPRETATIONS = "Je ne suis pas sûre d'avoir compris. Vouliez-vous dire :"
+INCOMPRIS = (
+    "Je ne suis pas sûre d'avoir compris. Je peux vous aider à activer ou à inactiver une "
+    "structure publique dans Chorus Pro : pouvez-vous reformuler votre demande ?"
+)
+INCOMPRIS_ENCORE = (
+    "Je ne parviens toujours pas à comprendre votre demande, veuillez m'en excuser. "
+    "Souhaitez-vous être mis en relation avec un conseiller du support ?"
+)
+HORS_PERIMETRE = (
+    "Je suis là pour vous aider à activer ou à inactiver une structure publique dans Chorus Pro. "
+    "Pour toute autre question, la documentation et le support de Chorus Pro restent à votre disposition."
+)
+NEUTRE = "D'accord. Que puis-je faire pour vous ?"
+# What each intent offered as a choice means, in the user's words.
+INTENT_TITLES = {
+    "activer_structure": "Activer une structure publique",
+    "inactiver_structure": "Inactiver une structure publique",
+    "demander_changement_statut": "Je veux activer/inactiver ma structure",
+    "demander_definition": "Une définition (SIRET, SIRENE, successeur…)",
+    "demander_prerequis": "Les prérequis de la procédure",
+    "annuler": "Annuler la procédure en cours",
+    "recommencer": "Recommencer depuis le début",
+    "laisser_message": "Laisser un message au support",
+    "continuer_conversation": "Continuer notre conversation",
+    "evaluer_positif": "👍 La réponse m'a aidé",
+    "evaluer_negatif": "👎 La réponse ne m'a pas aidé",
+}
+AGENT_BUTTON = {"title": "Parler à un conseiller", "payload": "/demander_agent"}

@@ -202,3 +202,18 @@ def done(operation: str, structure: dict, successor: Optional[dict]) -> str:
     return text
 
 
+# -- change of mind and whole requests ----------------------------------------------
+CHANGEMENT_PROCEDURE = {
+    "activer": "D'accord : vous souhaitez finalement activer la structure, et non l'inactiver.",
+    "inactiver": "D'accord : vous souhaitez finalement inactiver la structure, et non l'activer.",
+}
+SIRET_CONSERVE = " Je reprends avec le SIRET {siret}."
+SUCCESSEUR_ANNONCE_IGNORE = (
+    "Cette structure est fermée dans la base SIRENE : aucun SIRET reprenant l'activité n'est "
+    "nécessaire, je n'utilise donc pas le SIRET {siret} que vous avez indiqué."
+)
+
+
+def procedure_switched(operation: str, kept_siret: Optional[str]) -> str:
+    text = CHANGEMENT_PROCEDURE[operation]
+    return text + (SIRET_CONSERVE.format(siret=format_siret(kept_siret)) if kept_siret else "")

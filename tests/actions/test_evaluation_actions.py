@@ -57,9 +57,16 @@ def test_cancel_ends_the_form_keeping_the_vote(env, dispatcher, domain, requeste
     assert slots["envoi_commentaire"] is False and slots["requested_slot"] is None
 
 
+def asked_evaluation(tracker):
+    """The conversation's events as after a procedure: the evaluation question is waiting."""
+    tracker.events = [{"event": "action", "name": "action_terminer_procedure"},
+                      {"event": "bot", "text": messages.EVALUATION_QUESTION}]
+    return tracker
+
+
 def test_thumbs_up_is_recorded_with_the_procedure(env, dispatcher, domain):
-    tracker = make_tracker({"derniere_procedure": LAST}, intent="evaluer_positif", text="parfait merci",
-                           active_loop=None)
+    tracker = asked_evaluation(make_tracker({"derniere_procedure": LAST}, intent="evaluer_positif",
+                                            text="parfait merci", active_loop=None))
     run(EnregistrerEvaluation(), tracker, dispatcher, domain)
     (row,) = services.feedback().all()
     assert (row["vote"], row["procedure"], row["siret"], row["login"]) == ("positif", "activer", MAIRIE, "marie.dupont")

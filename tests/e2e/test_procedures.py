@@ -40,7 +40,7 @@ def test_activation_step_by_step_with_buttons(stack, structure, journal):
 def test_inactivation_closed_in_sirene_in_free_text(stack, structure, journal):
     """Guide §2.1: after the structure confirmation the structure is inactive."""
     user = chat(stack)
-    user.say("je veux désactiver notre ancienne école")
+    user.say("je veux désactiver notre ancienne structure")
     assert "type de votre structure" in user.text
     user.say("c'est une structure publique")
     user.say("le siret c'est le 219.300.019.00128")

@@ -1,0 +1,125 @@
+"""What a typed message can change in the procedure besides the step being asked.
+
+- a yes or a no in any form answers a yes/no step (the intent and the words must agree);
+- a change of mind ("finalement je veux l'activer") switches the procedure, keeping the
+  SIRET when the message gives no other one: the structure is checked again for the new
+  operation and its confirmation asked again, so nothing is written without the guide's
+  confirmations;
+- a successor SIRET given with the request is used once the structure is confirmed and
+  found open in SIRENE, instead of asking whether there is one.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from claudia import messages, services
+from actions.context import INTERRUPTIONS, current_login, latest_intent, latest_text
+from claudia.registry import ABANDONED, INACTIVATE, Attempt, Refusal
+from claudia.siret import format_siret, read_siret, target_and_successor
+from claudia.vocabulary import requested_operation, yes_no
+
+YES_NO = {"affirmer": True, "nier": False}
+OPERATION_OF_INTENT = {"activer_structure": "activer", "inactiver_structure": "inactiver"}
+# What a change of mind resets, kept in the tracker's slots for the rest of one turn
+# (the key is no slot of the domain, so it is never sent back as an event).
+SWITCHED_THIS_TURN = "__procedure_switched"
+STEPS_OF_AN_OPERATION = (
+    "fiche_structure", "confirmation_structure", "successeur_existe", "siret_successeur",
+    "fiche_successeur", "confirmation_action",
+)
+
+
+def answer_yes_no(slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+    """Fills a yes/no step only when it is the one asked, from the intent and the words."""
+    if tracker.get_slot("requested_slot") != slot or tracker.slots.get(SWITCHED_THIS_TURN):
+        return {}
+    intent = latest_intent(tracker)
+    if intent in INTERRUPTIONS:
+        return {}
+    text = latest_text(tracker)
+    said = None if text.startswith("/") else yes_no(text)
+    if intent in YES_NO and (said is None or said == YES_NO[intent]):
+        return {slot: YES_NO[intent]}
+    if intent not in YES_NO and said is not None:
+        return {slot: said}
+    dispatcher.utter_message(text=messages.REPONDRE_OUI_NON)
+    return {slot: None}
+
+
+def operation_asked(tracker: Tracker) -> Optional[str]:
+    """The operation a message asks for: a button's, else the words (negations read), else the intent."""
+    text, intent = latest_text(tracker), latest_intent(tracker)
+    if text.startswith("/"):
+        return OPERATION_OF_INTENT.get(intent)
+    return requested_operation(text) or OPERATION_OF_INTENT.get(intent)
+
+
+def switch_operation(dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+    """"Finalement je veux l'activer" during an inactivation (or the reverse): start the new one."""
+    current = tracker.get_slot("action_statut")
+    text = latest_text(tracker)
+    wanted = None if text.startswith("/") else requested_operation(text)
+    if not current or not wanted or wanted == current or latest_intent(tracker) in INTERRUPTIONS:
+        return {}
+    kept = tracker.get_slot("siret")
+    if kept and tracker.get_slot("fiche_structure"):
+        services.registry().record(
+            Attempt(current_login(tracker), tracker.sender_id, current, kept), ABANDONED, "changement_procedure")
+    updates: Dict[Text, Any] = {name: None for name in STEPS_OF_AN_OPERATION}
+    updates["action_statut"] = wanted
+    new_target, successor = target_and_successor(text)
+    if new_target:
+        updates["siret"], kept = new_target, None
+    updates["siret_successeur_annonce"] = successor
+    dispatcher.utter_message(text=messages.procedure_switched(wanted, kept))
+    # Slots outside the form's steps are only kept from the validation: it sends them.
+    tracker.slots[SWITCHED_THIS_TURN] = dict(updates)
+    return updates
+
+
+def request_text(tracker: Tracker) -> str:
+    """The words of the request: the message, or, when the procedure starts from a button
+    offered after a message not understood, that message (so its SIRET and type are kept)."""
+    text = latest_text(tracker)
+    if text.startswith("/") and tracker.get_slot("requested_slot") is None:
+        return tracker.get_slot("demande_en_attente") or ""
+    return text
+
+
+def target_siret(text: str) -> str:
+    """The structure's SIRET in a message that may also give the successor's."""
+    target, _ = target_and_successor(text)
+    return target or text
+
+
+def announced_successor(text: str) -> Optional[str]:
+    _, successor = target_and_successor(text)
+    return successor
+
+
+def use_announced_successor(dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+    """Once the structure is confirmed, the successor given with the request answers two steps."""
+    announced = tracker.get_slot("siret_successeur_annonce")
+    fiche = tracker.get_slot("fiche_structure") or {}
+    if not announced or tracker.get_slot("confirmation_structure") is not True:
+        return {}
+    if tracker.get_slot("action_statut") != INACTIVATE or not fiche.get("sirene_active"):
+        if tracker.get_slot("action_statut") == INACTIVATE:
+            dispatcher.utter_message(text=messages.SUCCESSEUR_ANNONCE_IGNORE.format(
+                siret=format_siret(announced)))
+        return {"siret_successeur_annonce": None}
+    if tracker.get_slot("successeur_existe") is not None:
+        return {}
+    updates: Dict[Text, Any] = {"siret_successeur_annonce": None, "successeur_existe": True}
+    login = current_login(tracker)
+    try:
+        successor = services.registry().check_successor(login, tracker.get_slot("siret"), announced)
+    except Refusal as refusal:
+        dispatcher.utter_message(text=messages.refusal(
+            refusal.reason, refusal.details.get("siret"), refusal.details.get("name")))
+        return updates  # the successor step is asked
+    updates.update({"siret_successeur": read_siret(announced).siret, "fiche_successeur": successor})
+    return updates

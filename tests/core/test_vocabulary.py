@@ -1,0 +1,67 @@
+"""Plain readings of typed French: operation with negations, structure type, yes/no."""
+import pytest
+
+from claudia.vocabulary import mentions_procedure, requested_operation, structure_type, yes_no
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("pas activer, inactiver", "inactiver"),
+    ("je ne veux pas activer mais inactiver ma structure", "inactiver"),
+    ("non pas désactiver, réactiver ma structure", "activer"),
+    ("plutôt activer que désactiver", "activer"),
+    ("au lieu de l'inactiver je voudrais l'activer", "activer"),
+    ("surtout pas l'activer, il faut la désactiver", "inactiver"),
+    ("ce n'est pas une activation que je veux, c'est une inactivation", "inactiver"),
+    ("ma structure est inactive, je veux l'activer", "activer"),
+    ("notre structure a été désactivée par erreur, je veux la réactiver", "activer"),
+    ("dés-activer", "inactiver"),
+    ("please deactivate my structure", "inactiver"),
+    ("enable ma structure", "activer"),
+    ("REACTIVER LA MAIRIE", "activer"),
+    ("activer ou désactiver", None),
+    ("je ne veux pas activer", None),
+    ("bonjour", None),
+])
+def test_requested_operation_reads_negations(text, expected):
+    assert requested_operation(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("structure publique", "publique"), ("Structure privée", "privee"), ("public", "publique"),
+    ("pas privée, publique", "publique"), ("non pas publique, privée", "privee"),
+    ("c'est une mairie", "publique"), ("la communauté de communes", "publique"), ("un CCAS", "publique"),
+    ("un syndicat intercommunal", "publique"), ("un lycée", "publique"), ("c'est un EPIC", "publique"),
+    ("c'est une SARL", "privee"), ("une SA", "privee"), ("association loi 1901", "privee"),
+    ("je suis auto-entrepreneur", "privee"), ("école privée", "privee"),
+    ("sa structure", None), ("changer l'état de ma structure", None), ("une société et une mairie", None),
+])
+def test_structure_type_from_words_or_the_kind_of_body(text, expected):
+    assert structure_type(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("oui", True), ("Ouais", True), ("ouep", True), ("ok", True), ("oki", True), ("d'acc", True),
+    ("euh oui", True), ("je confirme", True), ("yes", True), ("c'est bon", True),
+    ("non", False), ("nan merci", False), ("nope", False), ("pas du tout", False), ("c'est pas ça", False),
+    ("oui mais pas celle-là", None), ("bof", None), ("peut-être", None), ("", None),
+])
+def test_yes_no_in_any_form(text, expected):
+    assert yes_no(text) is expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("jveux fermer ma structure", True), ("désactiver", True), ("le statut de ma structure", True),
+    ("please enable", True), ("quel temps fait-il", False), ("ma facture est bloquée", False),
+])
+def test_mentions_procedure(text, expected):
+    assert mentions_procedure(text) is expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("super", True), ("top merci", True), ("oui", True), ("👍", True), ("bof", False), ("nul", False),
+    ("pas terrible", False), ("pas utile", False), ("non", False), ("quel temps fait-il", None),
+])
+def test_evaluation_in_words(text, expected):
+    from claudia.vocabulary import evaluation_in_words
+
+    assert evaluation_in_words(text) is expected
