@@ -12,7 +12,9 @@ from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 PROCEDURE_INTENTS = {"activer_structure": "activer", "inactiver_structure": "inactiver"}
-FALLBACK_INTENT, FALLBACK_ACTION, FORM = "nlu_fallback", "action_default_fallback", "formulaire_statut"
+FALLBACK_INTENT, FORM = "nlu_fallback", "formulaire_statut"
+# Rasa's own fallback, and ClaudIA's answer to a message it did not understand.
+FALLBACK_ACTIONS = {"action_default_fallback", "action_message_incompris"}
 OUTCOMES = ("effectuee", "refusee", "abandonnee", "transferee", "sans_procedure")
 UNLABELLED_ACTIONS = {"action_listen"}
 
@@ -82,7 +84,7 @@ class Folder:
             name = data["name"]
             if name not in UNLABELLED_ACTIONS:
                 self.label(sender_id, "a", name)
-            if name == FALLBACK_ACTION:
+            if name in FALLBACK_ACTIONS:
                 row["fallback"] = 1
             elif name == FORM:
                 row["abandoned"] = 1

@@ -15,7 +15,7 @@ from claudia.review_queries import MessageFilters
 from web.review_web import INTENTS, REVIEW, back_to, conversation_path, encode, render, reviewer_required
 
 MESSAGE_KEYS = ("q", "intent", "below", "since", "until", "corrected", "before")
-FALLBACKS = {"action_default_fallback", "utter_default"}
+FALLBACKS = {"action_default_fallback", "utter_default", "action_message_incompris"}
 
 
 @reviewer_required

@@ -89,7 +89,7 @@ def test_fuzz_the_review_correction_and_story_steps(stack, tmp_path):
     fields = dict(re.findall(r'name="(action-\d+|intent-\d+)"[^>]*>(?:(?!</select>).)*?value="([^"]+)" selected',
                              story.text, re.S))
     # Rasa's core fallback cannot be replayed by a test story: the editor asks for the right action
-    fields = {k: "utter_default" if v == "action_default_fallback" else v for k, v in fields.items()}
+    fields = {k: "action_message_incompris" if v == "action_default_fallback" else v for k, v in fields.items()}
     saved = claire.http.post(f"{stack.console}/revue/conversations/{sender}/histoire", timeout=120,
                              data={"csrf": claire.csrf, "name": "fuzz \x01 [x](terme) = histoire", **fields})
     assert saved.status_code == 200 and "enregistrée comme test" in saved.text

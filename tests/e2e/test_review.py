@@ -55,7 +55,7 @@ def conversations(stack):
     nothing.say("bonjour")
     nothing.say("oui")  # no rule for a bare "oui": the fallback answers
     lost = new("incompris")
-    lost.say("kikou")  # not understood: « utter_default »
+    lost.say("kikou")  # not understood: « action_message_incompris »
     hostile = new("hostile")
     hostile.say("ouais\x01 c'est bon")
     hostile.say(MARKUP)
@@ -153,7 +153,7 @@ def test_corrections_and_story_with_corrected_actions_pass_rasa(review, conversa
 
     steps = asyncio.run(review.story_steps(conversations["incompris"]))
     user = next(s for s in steps if s["kind"] == "user")
-    wrong = next(s for s in steps if s["kind"] == "action" and s["name"] == "utter_default")
+    wrong = next(s for s in steps if s["kind"] == "action" and s["name"] == "action_message_incompris")
     asyncio.run(review.save_story(conversations["incompris"], "salutation incomprise",
                                   actions={wrong["index"]: "utter_saluer"}, intents={user["index"]: "saluer"}))
     asyncio.run(review.save_story(conversations["refusee"], "refus de droits relu"))
@@ -166,7 +166,7 @@ def test_corrections_and_story_with_corrected_actions_pass_rasa(review, conversa
                                   intents={s["index"]: "saluer" for s in hostile_steps if s["kind"] == "user"}))
     story_text = review.stories.stories_file.read_text(encoding="utf-8")
     assert story_text.count("- story:") == 3 and "salutation incomprise" in story_text
-    assert "utter_default" not in story_text.split("salutation incomprise", 1)[1].split("- story:", 1)[0]
+    assert "action_message_incompris" not in story_text.split("salutation incomprise", 1)[1].split("- story:", 1)[0]
 
     data = tmp_path / "data"
     shutil.copytree(ROOT / "data", data)

@@ -110,7 +110,7 @@ def test_action_correction_before_saving_a_story(page, chats, stack):
     assert "enregistrée comme test" in page.inner_text("[role=status]")
     stories = open(stack.env["CLAUDIA_REVIEW_STORIES_FILE"], encoding="utf-8").read()
     story = stories.split("salutation incomprise (navigateur)", 1)[1].split("- story:", 1)[0]
-    assert "utter_saluer" in story and "utter_default" not in story and "intent: saluer" in story
+    assert "utter_saluer" in story and "action_message_incompris" not in story and "intent: saluer" in story
 
 
 def test_every_review_page_passes_axe(page, chats):

@@ -142,7 +142,7 @@ def test_story_with_corrected_actions_and_name(site):
     tracker.add("s1", "session_started")
     tracker.act("s1", "action_listen")
     tracker.say("s1", "bjr\x01 [a]{\"entity\": \"terme\"}", "nlu_fallback", 0.2)
-    tracker.act("s1", "utter_default")
+    tracker.act("s1", "action_message_incompris")
     tracker.add("s1", "bot", text="Je n'ai pas compris.")
     tracker.act("s1", "action_listen")
 
@@ -151,7 +151,7 @@ def test_story_with_corrected_actions_and_name(site):
         page = await (await client.get("/console/revue/conversations/s1/histoire")).text()
         assert "repli : quelle action aurait été la bonne ?" in page
         intent_field = re.search(r'name="(intent-\d+)"', page).group(1)
-        action_field = re.search(r'name="(action-\d+)"[^>]*>(?:(?!</select>).)*value="utter_default" selected', page,
+        action_field = re.search(r'name="(action-\d+)"[^>]*>(?:(?!</select>).)*value="action_message_incompris" selected', page,
                                  re.S).group(1)
         bad = await client.post("/console/revue/conversations/s1/histoire", data={
             "csrf": csrf, "name": "x", action_field: "action_inventee"})
@@ -166,7 +166,7 @@ def test_story_with_corrected_actions_and_name(site):
 
     story_file = site[2] / "test_revues.yml"
     text = story_file.read_text(encoding="utf-8")
-    assert "utter_saluer" in text and "utter_default" not in text and "\x00" not in text and "\x01" not in text
+    assert "utter_saluer" in text and "action_message_incompris" not in text and "\x00" not in text and "\x01" not in text
     steps = YAMLStoryReader(Domain.load(str(ROOT / "domain.yml"))).read_from_file(str(story_file))
     assert [s.block_name for s in steps] == ["salut relu (x)(terme)"]
     user = [e for e in steps[0].events if e.type_name == "user"][0]
