@@ -16,6 +16,8 @@ from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 
+from channels import speed_rules, speed_states, speed_tracker
+
 _validator = None
 
 
@@ -44,6 +46,9 @@ def _validate_action_result(self: RemoteAction, result: Dict[str, Any]) -> bool:
 
 def apply() -> None:
     RemoteAction._validate_action_result = _validate_action_result
+    speed_states.apply()
+    speed_tracker.apply()
+    speed_rules.apply()
 
 
 __all__ = ["apply", "ValidationError"]
