@@ -29,7 +29,8 @@ demo-reset: setup
 	$(PY) -m claudia.admin load demo/registry.yml
 	$(PY) -m claudia.admin operators demo/operators.yml
 
-## Sets up, trains if needed, loads the demo registry on first run, starts everything.
+## Sets up, trains if needed, loads the demo registry on first run, starts every server under
+## supervisord (restarted if one crashes) in the foreground; Ctrl-C stops them all.
 run: setup train demo-data
 	bash scripts/run.sh
 
@@ -60,9 +61,11 @@ run-scaled: setup train
 fuzz: setup train
 	FUZZ_COUNT=1500 $(PY) -m pytest -q tests/e2e/test_fuzz.py
 
-## Side-by-side benchmark with a stock `rasa init` assistant (about 20 minutes); writes bench/results.md.
+## Side-by-side benchmark with a stock `rasa init` assistant (about 25 minutes); writes bench/results.md.
+## Parts alone: make bench BENCH=length (or load, nlu, soak; comma-separated), written to results/.
+BENCH ?=
 bench: setup
-	$(PY) -m bench.run_bench
+	$(PY) -m bench.run_bench $(if $(BENCH),--only $(BENCH))
 
 clean:
 	rm -rf models results var .pytest_cache

@@ -56,7 +56,12 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self._cache: "OrderedDict[str, _Stored]" = OrderedDict()
         self._handed_out: Dict[str, _Stored] = {}
         if self.engine.dialect.name == "sqlite":
+            # SQLAlchemy 1.4 opens a new SQLite connection for every session (NullPool): keep a
+            # few open instead, shared by the threads the store's calls run in.
+            self.engine = sa.create_engine(self.engine.url, poolclass=sa.pool.QueuePool, pool_size=4,
+                                           max_overflow=4, connect_args={"check_same_thread": False})
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         entry = self._cache.pop(sender_id, None)
