@@ -5,6 +5,10 @@ Profiling a loaded server (py-spy, see bench/results.md) showed ~40 % of its CPU
 constant) response schema against the meta-schema on every action-server call. This
 builds the validator once and validates each response exactly as before: same
 schema, same errors, same message.
+
+`apply()` also installs the fixes that keep a turn's cost independent of the
+conversation's length (channels/speed_states.py, speed_tracker.py, speed_rules.py; the
+tracker store, channels/speed_tracker_store.py, is named in the endpoints file).
 """
 from __future__ import annotations
 
