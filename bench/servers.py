@@ -169,6 +169,7 @@ def prepare_ours(work: Path, env: Dict[str, str], conversations: int, model: Opt
         model = work / "models-ours" / "model.tar.gz"
     actions_port, rasa_port, web_port = free_port(), free_port(), free_port()
     ours_env.update(CLAUDIA_WEB_PORT=str(web_port), CLAUDIA_RASA_URL=f"http://127.0.0.1:{rasa_port}",
+                    CLAUDIA_RASA_API_TOKEN="bench-rasa-api-token-0123456789",
                     CLAUDIA_TRACKER_DB_URL=f"sqlite:///{work / 'tracker.db'}")
     subprocess.run([sys.executable, "-m", "scripts.endpoints", str(work / "endpoints.yml")], cwd=ROOT, check=True,
                    env=dict(ours_env, ACTIONS_URL=f"http://127.0.0.1:{actions_port}/webhook",

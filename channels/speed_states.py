@@ -27,7 +27,7 @@ from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker
 
 _MEMO = "_claudia_states_memo"
-KEPT_CHECKPOINTS = 12  # a turn makes several predictions; a form folds back about one turn
+KEPT_CHECKPOINTS = 6  # about two turns of predictions: a form folds back about one turn
 FRESH_TAIL = 2  # states handed out as fresh copies (Rasa's featurizer edits the last one in place)
 _original = Domain.states_for_tracker_history
 

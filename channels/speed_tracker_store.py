@@ -33,7 +33,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CACHE_SIZE = 500
+DEFAULT_CACHE_SIZE = 200
 
 
 @dataclass
