@@ -43,7 +43,9 @@ class Program:
 def rasa_command(port: int, host: str, endpoints: Path) -> List[str]:
     """The Rasa server with the connected channel and the console's token-protected API.
     The token comes from the environment variable, expanded by a shell in the child, so it
-    is not written in the configuration file."""
+    is not written in the configuration file; `rasa run` only takes it as an argument, so
+    it is in the Rasa process's arguments (as before supervision) until a launcher that
+    reads it from the environment replaces this command."""
     command = [str(BIN / "rasa"), "run", "--model", str(ROOT / "models" / "claudia.tar.gz"),
                "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
                "--interface", host, "--port", str(port), "--enable-api"]
