@@ -90,8 +90,18 @@ class SupervisedStack(Stack):
         return int(out) if out.isdigit() and out != "0" else 0
 
     def stop(self) -> None:
+        """Even after a failed assertion: supervisord stops its servers (each in its own
+        process group, out of reach of a kill sent to supervisord's group)."""
         if self.supervisord and self.supervisord.poll() is None:
-            os.killpg(self.supervisord.pid, signal.SIGKILL)
+            children = descendants(self.supervisord.pid)
+            self.supervisord.terminate()
+            try:
+                self.supervisord.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.supervisord.kill()
+            for pid in children:
+                if alive(pid):
+                    os.kill(pid, signal.SIGKILL)
         super().stop()
 
 
@@ -151,7 +161,11 @@ def test_sigterm_stops_every_server_and_worker(tmp_path):
         stop_and_check_nothing_left(process, signal.SIGTERM)
     finally:
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
+            children = descendants(process.pid)
+            process.kill()
+            for pid in children:
+                if alive(pid):
+                    os.kill(pid, signal.SIGKILL)
 
 
 def _listening(port: int) -> bool:
