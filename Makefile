@@ -35,7 +35,8 @@ $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-## Sets up, trains if needed, loads the demo registry on first run, starts everything.
+## Sets up, trains if needed, loads the demo registry on first run, starts every server under
+## supervisord (restarted if one crashes) in the foreground; Ctrl-C stops them all.
 run: setup train demo-data
 	bash scripts/run.sh
 
@@ -75,9 +76,11 @@ run-scaled: setup train
 fuzz: setup train
 	FUZZ_COUNT=1500 $(PY) -m pytest -q tests/e2e/test_fuzz.py
 
-## Side-by-side benchmark with a stock `rasa init` assistant (about 20 minutes); writes bench/results.md.
+## Side-by-side benchmark with a stock `rasa init` assistant (about 25 minutes); writes bench/results.md.
+## Parts alone: make bench BENCH=length (or load, nlu, soak; comma-separated), written to results/.
+BENCH ?=
 bench: setup
-	$(PY) -m bench.run_bench
+	$(PY) -m bench.run_bench $(if $(BENCH),--only $(BENCH))
 
 ## The review pages on 100,000 synthetic conversations (about 1.3 million events): generates them
 ## straight into var/review-bench/ (once), indexes, times every page and export; writes bench/review.md.

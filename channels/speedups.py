@@ -5,6 +5,10 @@ Profiling a loaded server (py-spy, see bench/results.md) showed ~40 % of its CPU
 constant) response schema against the meta-schema on every action-server call. This
 builds the validator once and validates each response exactly as before: same
 schema, same errors, same message.
+
+`apply()` also installs the fixes that keep a turn's cost independent of the
+conversation's length (channels/speed_states.py, speed_tracker.py, speed_rules.py; the
+tracker store, channels/speed_tracker_store.py, is named in the endpoints file).
 """
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
+
+from channels import speed_rules, speed_states, speed_tracker
 
 _validator = None
 
@@ -44,6 +50,9 @@ def _validate_action_result(self: RemoteAction, result: Dict[str, Any]) -> bool:
 
 def apply() -> None:
     RemoteAction._validate_action_result = _validate_action_result
+    speed_states.apply()
+    speed_tracker.apply()
+    speed_rules.apply()
 
 
 __all__ = ["apply", "ValidationError"]

@@ -16,6 +16,7 @@ from typing import Dict, Iterator
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from claudia.models import Base
 
@@ -48,8 +49,10 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).touch(mode=0o600, exist_ok=True)
         # How long a writer waits for another one (ms): CLAUDIA_DB_BUSY_TIMEOUT_MS, 15 s by default.
         busy = int(os.environ.get("CLAUDIA_DB_BUSY_TIMEOUT_MS", "15000"))
+        # A few connections kept open (SQLAlchemy 1.4 would open one per session for a file).
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": busy / 1000}, future=True
+            url, connect_args={"check_same_thread": False, "timeout": busy / 1000}, future=True,
+            poolclass=QueuePool, pool_size=5, max_overflow=10,
         )
         _prepare_sqlite(engine, busy)
     else:

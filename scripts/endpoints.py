@@ -29,13 +29,17 @@ HEADER = "X-Claudia-Actions-Token"
 TOKEN_ENV = "CLAUDIA_ACTIONS_TOKEN"
 
 
+# Rasa's SQLTrackerStore, reading and writing only what a turn adds (bench/changes.md).
+TRACKER_STORE_CLASS = "channels.speed_tracker_store.CachedSQLTrackerStore"
+
+
 def tracker_store(url: str) -> dict:
-    """Rasa's SQLTrackerStore settings for a SQLAlchemy URL."""
+    """Tracker store settings for a SQLAlchemy URL."""
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        return {"type": "SQL", "dialect": "sqlite", "db": parsed.database}
-    store = {"type": "SQL", "dialect": parsed.drivername, "db": parsed.database}
+        return {"type": TRACKER_STORE_CLASS, "dialect": "sqlite", "db": parsed.database}
+    store = {"type": TRACKER_STORE_CLASS, "dialect": parsed.drivername, "db": parsed.database}
     for key, value in (("url", parsed.host), ("port", parsed.port), ("username", parsed.username)):
         if value:
             store[key] = value

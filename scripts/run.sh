@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Starts the action server, the Rasa server and the web front (portal and console) with the
-# current model and configuration; stops them all on Ctrl-C. Used by `make run`.
+# current model and configuration, each supervised by supervisord (restarted if it crashes);
+# stays in the foreground and stops them all on Ctrl-C. Used by `make run`.
 # Secrets travel only in the environment (never on a command line, never in a file), and
 # everything this creates is private to this account (umask 077, var/ 0700).
+# Logs: var/log/<server>.log. Status from another terminal:
+#   .venv/bin/supervisorctl -c var/supervisord.conf status
 set -euo pipefail
 umask 077
 cd "$(dirname "$0")/.."
@@ -14,26 +17,19 @@ export RASA_TELEMETRY_ENABLED="${RASA_TELEMETRY_ENABLED:-false}"
 export TF_INTER_OP_PARALLELISM_THREADS="${TF_INTER_OP_PARALLELISM_THREADS:-1}"
 export TF_INTRA_OP_PARALLELISM_THREADS="${TF_INTRA_OP_PARALLELISM_THREADS:-1}"
 export ACTION_SERVER_SANIC_WORKERS="${ACTION_SERVER_SANIC_WORKERS:-2}"
-HOST="${CLAUDIA_HOST:-127.0.0.1}"
-PORT="${CLAUDIA_PORT:-5005}"
+export CLAUDIA_HOST="${CLAUDIA_HOST:-127.0.0.1}"
+export CLAUDIA_PORT="${CLAUDIA_PORT:-5005}"
 export ACTIONS_PORT="${ACTIONS_PORT:-5055}"
 export ACTIONS_URL="${ACTIONS_URL:-http://127.0.0.1:${ACTIONS_PORT}/webhook}"
 new_secret() { .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))'; }
 # Rasa's HTTP API is only for the console; the action server answers only Rasa. Fresh secrets
-# at each start unless given.
+# at each start unless given. They reach the servers through the environment only, never the
+# supervisor's configuration nor a command line.
 export CLAUDIA_RASA_API_TOKEN="${CLAUDIA_RASA_API_TOKEN:-$(new_secret)}"
 export CLAUDIA_ACTIONS_TOKEN="${CLAUDIA_ACTIONS_TOKEN:-$(new_secret)}"
-export CLAUDIA_RASA_URL="${CLAUDIA_RASA_URL:-http://127.0.0.1:${PORT}}"
+export CLAUDIA_RASA_URL="${CLAUDIA_RASA_URL:-http://127.0.0.1:${CLAUDIA_PORT}}"
 mkdir -p var && chmod 700 var
 .venv/bin/python -m scripts.endpoints var/endpoints.yml
 
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT INT TERM
-.venv/bin/python -m scripts.serve_actions --port "$ACTIONS_PORT" &
-pids+=($!)
-.venv/bin/python -m web &
-pids+=($!)
-
-echo "ClaudIA : http://${HOST}:${PORT}/webhooks/connected/webhook"
-.venv/bin/python -m scripts.serve_rasa --model models/claudia.tar.gz --endpoints var/endpoints.yml \
-  --credentials credentials.yml --interface "$HOST" --port "$PORT" --enable-api
+echo "ClaudIA : http://${CLAUDIA_HOST}:${CLAUDIA_PORT}/webhooks/connected/webhook (Ctrl-C pour tout arrêter)"
+exec .venv/bin/python -m scripts.supervisor

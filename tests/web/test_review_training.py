@@ -51,9 +51,9 @@ def test_yaml_and_rasa_syntax_in_messages_are_only_text(training):
 
 def test_commands_empty_unknown_intents_and_conflicts_are_refused(training):
     outcome = training.add([("/affirmer", "affirmer"), ("   ", "affirmer"), ("bonjour toi", "intention_inventee"),
-                            ("oui", "nier")], INTENTS)
+                            ("oui c'est ça", "nier")], INTENTS)
     assert not outcome.added and len(outcome.refused) == 4
-    assert "conversation.yml" in outcome.summary()  # « oui » is under affirmer there: say where
+    assert "conversation.yml" in outcome.summary()  # « oui c'est ça » is under affirmer there: say where
     assert not training.corrections_file.exists()
 
 
