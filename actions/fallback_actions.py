@@ -114,14 +114,15 @@ class MessageIncompris(Action):
 
 
 class DefautIncompris(MessageIncompris):
-    """The same answers when no rule applies (RulePolicy's core fallback).
+    """The same answers when no rule applies: replaces Rasa's `action_default_fallback`
+    (RulePolicy's core fallback; the review counts it as a fallback).
 
-    Like Rasa's `action_default_fallback`, it then forgets the message, so the
+    Like Rasa's own, it then forgets the message, so the
     conversation waits for the next one instead of predicting this action again.
     """
 
     def name(self) -> Text:
-        return "action_defaut_incompris"
+        return "action_default_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):
         events = await super().run(dispatcher, tracker, domain)
