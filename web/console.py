@@ -16,7 +16,6 @@ from typing import Optional
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
-from markupsafe import Markup
 
 from claudia import services
 from claudia.accounts import OPERATOR as OPERATOR_ROLE
@@ -45,15 +44,6 @@ def render(request: web.Request, template: str, status: int = 200, **context) ->
     response = aiohttp_jinja2.render_template(template, request, context)
     response.set_status(status)
     return response
-
-
-def _page(title: str, body: str, user: Optional[ConsoleUser] = None, status: int = 200) -> web.Response:
-    """For pages whose body is still built in Python (the review pages until converted)."""
-    text = _LEGACY.get_template("console/page.html").render(title=title, body=Markup(body), user=user)
-    return web.Response(status=status, content_type="text/html", charset="utf-8", text=text)
-
-
-_LEGACY = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
 
 
 def role_required(role: str):
