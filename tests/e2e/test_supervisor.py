@@ -16,8 +16,9 @@ import pytest
 import requests
 
 from scripts import supervisor
+from scripts.endpoints import HEADER as ACTIONS_HEADER
 from scripts.endpoints import write_endpoints
-from tests.e2e.stack import ROOT, Chat, Stack, free_port, wait_for
+from tests.e2e.stack import ACTIONS_TOKEN, ROOT, Chat, Stack, free_port, wait_for
 
 SUPERVISORCTL = str(Path(sys.executable).parent / "supervisorctl")
 
@@ -147,7 +148,8 @@ def test_sigterm_stops_every_server_and_worker(tmp_path):
     var = tmp_path / "var"
     port, web_port = free_port(), free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT), SANIC_HOST="127.0.0.1", ACTION_SERVER_SANIC_WORKERS="2",
-               CLAUDIA_WEB_PORT=str(web_port), CLAUDIA_DB_URL=f"sqlite:///{tmp_path / 'claudia.db'}")
+               CLAUDIA_WEB_PORT=str(web_port), CLAUDIA_DB_URL=f"sqlite:///{tmp_path / 'claudia.db'}",
+               CLAUDIA_ACTIONS_TOKEN=ACTIONS_TOKEN)  # the action server answers only with it
     programs = [supervisor.Program("actions", supervisor.actions_command(port), 10),
                 supervisor.Program("web", supervisor.web_command(), 30)]
     config = supervisor.write_config(programs, var)
@@ -155,7 +157,8 @@ def test_sigterm_stops_every_server_and_worker(tmp_path):
                                cwd=ROOT, env=env, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(lambda: requests.get(f"http://127.0.0.1:{port}/health", timeout=2).ok
+        wait_for(lambda: requests.get(f"http://127.0.0.1:{port}/health", timeout=2,
+                                      headers={ACTIONS_HEADER: ACTIONS_TOKEN}).ok
                  if _listening(port) else False, timeout=120)
         wait_for(lambda: len(descendants(process.pid)) >= 4, timeout=60)  # 2 servers + 2 workers at least
         stop_and_check_nothing_left(process, signal.SIGTERM)
