@@ -50,8 +50,9 @@ class _Memo:
     checkpoints: List[_Checkpoint] = field(default_factory=list)
 
 
-def _clone(tracker: DialogueStateTracker) -> DialogueStateTracker:
-    """An independent copy of a replayed tracker (its events are shared, not copied)."""
+def clone_state(tracker: DialogueStateTracker) -> DialogueStateTracker:
+    """An independent copy of a tracker's current state, without replaying its events
+    (the event objects are shared, not copied)."""
     clone = copy.copy(tracker)
     clone.events = deque(tracker.events, maxlen=tracker.events.maxlen)
     clone.slots = copy.copy(tracker.slots)
@@ -124,7 +125,7 @@ def states_for_tracker_history(
     usable = [cp for cp in memo.checkpoints if cp.position <= same]
     if usable:
         start = usable[-1]
-        cp = _Checkpoint(start.position, _clone(start.replay), list(start.states), list(start.shown),
+        cp = _Checkpoint(start.position, clone_state(start.replay), list(start.states), list(start.shown),
                          start.last_ml_action_sub_state, start.turn_was_hidden)
     else:
         cp = _Checkpoint(0, tracker.init_copy(), [], [], None, False)
