@@ -19,7 +19,7 @@ from aiohttp import web
 
 from claudia import services
 from claudia.accounts import OPERATOR as OPERATOR_ROLE
-from claudia.accounts import Accounts, ConsoleUser
+from claudia.accounts import Accounts
 from claudia.messages import TROP_DE_TENTATIVES
 from claudia.throttle import LoginThrottle
 from web.canned_replies import load_canned_replies
