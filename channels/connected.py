@@ -147,17 +147,14 @@ class ConnectedInput(InputChannel):
             logger.warning("conversation %s refused to another identity", sender_id)
             return _bot_reply(sender_id, messages.CONVERSATION_D_UN_AUTRE, status=403)
 
-        prompt_hash, message_count = turn
         if login is None:
-            refusal = guards.anonymous_refusal(request.remote_addr or request.ip, message_count)
+            refusal = guards.anonymous_refusal(request.remote_addr or request.ip, turn.message_count)
             if refusal:
                 return _bot_reply(sender_id, refusal, status=429)
             guards.retention_now_and_then()
 
-        if text.startswith("/"):
-            offered = await _in_thread(conversations.offered_payloads, sender_id)
-            if text not in offered:
-                return _bot_reply(sender_id, messages.COMMANDE_NON_ACCEPTEE)
+        if text.startswith("/") and text not in turn.offered:
+            return _bot_reply(sender_id, messages.COMMANDE_NON_ACCEPTEE)
 
         message_id = secrets.token_hex(16)
         # Understood here (Rasa then reuses this parse, so NLU runs once) so that the
@@ -166,7 +163,7 @@ class ConnectedInput(InputChannel):
         if login is not None:
             await _in_thread(
                 services.assertions().issue, message_id, sender_id, login, text,
-                (parse_data.get("intent") or {}).get("name"), prompt_hash, token_expiry(token))
+                (parse_data.get("intent") or {}).get("name"), turn.prompt_hash, token_expiry(token))
         collector = CollectingOutputChannel()
         await on_new_message(
             UserMessage(text, collector, sender_id, parse_data=parse_data, input_channel=self.name(),

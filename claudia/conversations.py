@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
-from typing import List, Optional, Tuple
+from typing import List, NamedTuple, Optional
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +24,13 @@ SENDER_ID = re.compile(r"[A-Za-z0-9._:@-]{1,128}")
 
 def valid_sender_id(sender_id: object) -> bool:
     return isinstance(sender_id, str) and SENDER_ID.fullmatch(sender_id) is not None
+
+
+class Turn(NamedTuple):
+    """What the channel needs to know of a conversation before a message is handled."""
+    prompt_hash: Optional[str]
+    message_count: int
+    offered: List[str]
 
 
 class Conversations:
@@ -44,17 +51,20 @@ class Conversations:
             with self.db.read() as session:
                 return session.get(Conversation, sender_id).login == login
 
-    def claim_turn(self, sender_id: str, login: Optional[str]) -> Optional[Tuple[Optional[str], int]]:
-        """`claim`, and in the same read the conversation's last question and message count;
-        None if the conversation is someone else's."""
+    def claim_turn(self, sender_id: str, login: Optional[str]) -> Optional["Turn"]:
+        """`claim`, and in the same read the conversation's last question, message count and
+        buttons offered; None if the conversation is someone else's."""
         with self.db.read() as session:
             row = session.get(Conversation, sender_id)
             if row is not None:
                 if row.login != login:
                     return None
                 activity = session.get(ConversationActivity, sender_id)
-                return (activity.prompt_hash, activity.message_count) if activity else (None, 0)
-        return (None, 0) if self.claim(sender_id, login) else None
+                offered = json.loads(row.offered_payloads or "[]")
+                if activity is None:
+                    return Turn(None, 0, offered)
+                return Turn(activity.prompt_hash, activity.message_count, offered)
+        return Turn(None, 0, []) if self.claim(sender_id, login) else None
 
     def belongs_to(self, sender_id: str, login: Optional[str]) -> bool:
         """True if `sender_id` exists and is `login`'s; never creates anything (polling)."""

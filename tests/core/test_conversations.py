@@ -28,10 +28,10 @@ def test_offered_payloads_are_remembered(env):
 def test_claim_turn_reads_the_last_question_and_the_count(env):
     from claudia import services
     conversations = services.conversations()
-    assert conversations.claim_turn("c9", "marie.dupont") == (None, 0)
+    assert conversations.claim_turn("c9", "marie.dupont") == (None, 0, [])
     conversations.remember_turn("c9", ["/affirmer"], "hash-1")
     conversations.remember_turn("c9", [], "hash-2")
-    assert conversations.claim_turn("c9", "marie.dupont") == ("hash-2", 2)
+    assert conversations.claim_turn("c9", "marie.dupont")[:2] == ("hash-2", 2)
     assert conversations.claim_turn("c9", "paul.martin") is None
     assert conversations.offered_payloads("c9") == []
 
@@ -42,5 +42,5 @@ def test_a_silent_turn_is_counted_but_keeps_the_buttons(env):
     conversations.claim("c10", None)
     conversations.remember_turn("c10", ["/affirmer"], "question")
     conversations.remember_turn("c10", None, None)  # a live chat: the assistant is silent
-    assert conversations.claim_turn("c10", None) == ("question", 2)
+    assert conversations.claim_turn("c10", None) == ("question", 2, ["/affirmer"])
     assert conversations.offered_payloads("c10") == ["/affirmer"]

@@ -1,5 +1,6 @@
 """Conversation review on a real SQL tracker store filled by real conversations."""
 import asyncio
+import os
 import csv
 import io
 import re
@@ -180,10 +181,12 @@ def test_corrections_and_story_with_corrected_actions_pass_rasa(review, conversa
                                "--config", str(ROOT / "config.yml"), "--fail-on-warnings"],
                               cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert validate.returncode == 0, validate.stdout[-2000:] + validate.stderr[-2000:]
+    # the model names the project's own intent classifier (components/): Rasa finds it on the path
     tested = subprocess.run([rasa, "test", "core", "--model", str(MODEL), "--stories",
                              str(review.stories.stories_file), "--fail-on-prediction-errors",
                              "--out", str(tmp_path / "results")],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
     failed = tmp_path / "results" / "failed_test_stories.yml"
     assert tested.returncode == 0, (failed.read_text(encoding="utf-8") if failed.exists() else "") + tested.stderr[-1500:]
 
