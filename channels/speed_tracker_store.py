@@ -22,7 +22,9 @@ import itertools
 import json
 import logging
 import os
+import threading
 from collections import OrderedDict
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Text
 
@@ -62,6 +64,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                                            max_overflow=4, connect_args={"check_same_thread": False})
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        # Writers of this process queue on a lock rather than on SQLite's busy wait, which
+        # sleeps up to 100 ms between tries (see claudia/db.py).
+        self._write_turn = threading.Lock() if self.engine.dialect.name == "sqlite" else nullcontext()
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         entry = self._cache.pop(sender_id, None)
@@ -141,7 +146,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     def _insert(self, sender_id: str, events: List[Event]) -> int:
         """Inserts the events as Rasa does; returns the id of the last one."""
-        with self.session_scope() as session:
+        with self._write_turn, self.session_scope() as session:
             rows = [self._row(sender_id, event) for event in events]
             session.add_all(rows)
             session.flush()
@@ -162,7 +167,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     def _save_the_rasa_way(self, tracker: DialogueStateTracker) -> int:
         """Inserts the events the database does not have yet; returns the newest event's id."""
-        with self.session_scope() as session:
+        with self._write_turn, self.session_scope() as session:
             rows = [self._row(tracker.sender_id, event) for event in self._additional_events(session, tracker)]
             session.add_all(rows)
             session.commit()

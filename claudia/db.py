@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Dict, Iterator
 
@@ -69,6 +69,10 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        # SQLite lets one writer in at a time and makes the others poll, sleeping up to
+        # 100 ms between tries: this process's own writers queue here instead, and get the
+        # lock the moment it is free (other processes still meet SQLite's busy wait).
+        self._write_turn = threading.RLock() if self.is_sqlite else nullcontext()
         self._reader = sessionmaker(bind=self.engine, future=True, expire_on_commit=False)
         self._writer = sessionmaker(
             bind=self.engine.execution_options(**{_IMMEDIATE: True}),
@@ -84,7 +88,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A transaction that holds the write lock from its first statement."""
-        with self._writer() as session, session.begin():
+        with self._write_turn, self._writer() as session, session.begin():
             yield session
 
 
