@@ -59,12 +59,19 @@ def evaluation_pending(tracker: Tracker, closing_loops=frozenset(LOOPS_CLOSING_E
     return False
 
 
+def _previous_user_event(tracker: Tracker) -> Dict[str, Any]:
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    return users[-2] if len(users) >= 2 else {}
+
+
 def previous_user_intent(tracker: Tracker) -> Optional[str]:
     """The intent of the user's message before the latest one."""
-    users = [e for e in tracker.events if e.get("event") == "user"]
-    if len(users) < 2:
-        return None
-    return ((users[-2].get("parse_data") or {}).get("intent") or {}).get("name")
+    return ((_previous_user_event(tracker).get("parse_data") or {}).get("intent") or {}).get("name")
+
+
+def previous_user_text(tracker: Tracker) -> str:
+    """The text of the user's message before the latest one."""
+    return _previous_user_event(tracker).get("text") or ""
 
 
 def current_login(tracker: Tracker) -> Optional[str]:

@@ -16,7 +16,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from claudia import messages, services
-from actions.context import INTERRUPTIONS, current_login, latest_intent, latest_text
+from actions.context import INTERRUPTIONS, current_login, latest_intent, latest_text, previous_user_text
 from claudia.registry import ABANDONED, INACTIVATE, Attempt, Refusal
 from claudia.siret import format_siret, read_siret, target_and_successor
 from claudia.vocabulary import requested_operation, yes_no
@@ -82,10 +82,18 @@ def switch_operation(dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict
 
 def request_text(tracker: Tracker) -> str:
     """The words of the request: the message, or, when the procedure starts from a button
-    offered after a message not understood, that message (so its SIRET and type are kept)."""
+    offered after a message not understood, that message (so its SIRET and type are kept).
+    A request typed right after a bare SIRET (« 21930001900011 », then « je veux l'activer »)
+    is read with it, as the button would have been."""
     text = latest_text(tracker)
-    if text.startswith("/") and tracker.get_slot("requested_slot") is None:
-        return tracker.get_slot("demande_en_attente") or ""
+    if tracker.get_slot("requested_slot") is not None:
+        return text
+    pending = tracker.get_slot("demande_en_attente") or ""
+    if text.startswith("/"):
+        return pending
+    if (pending and pending == previous_user_text(tracker) and read_siret(text).error == "absent"
+            and read_siret(pending).error != "absent"):
+        return f"{text} {pending}"
     return text
 
 

@@ -20,13 +20,16 @@ async def say(http: aiohttp.ClientSession, assistant: Assistant, sender: str, te
     return time.perf_counter() - started
 
 
-async def run_load(assistant: Assistant, concurrency: int, run_id: str) -> Dict[str, float]:
+async def run_load(assistant: Assistant, concurrency: int, run_id: str, rounds: int = 1) -> Dict[str, float]:
+    """`concurrency` conversations at once, each slot running `rounds` of them one after the other."""
     latencies: List[float] = []
 
-    async def conversation(n: int, http: aiohttp.ClientSession) -> None:
-        sender = f"bench-{run_id}-{concurrency}-{n}"
-        for text in assistant.script_for(n):
-            latencies.append(await say(http, assistant, sender, text, "bench.user"))
+    async def conversation(slot: int, http: aiohttp.ClientSession) -> None:
+        for round_ in range(rounds):
+            n = slot + round_ * concurrency
+            sender = f"bench-{run_id}-{concurrency}-{n}"
+            for text in assistant.script_for(n):
+                latencies.append(await say(http, assistant, sender, text, "bench.user"))
 
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=600)) as http:

@@ -78,10 +78,14 @@ def measure(assistant, concurrency, results, args) -> None:
         print(f"{name}: cold start {results['cold_start'][name]:.1f}s", flush=True)
         if "load" in args.only:
             results["latency"][name] = {}
+            # Both assistants answer one whole scripted conversation first, unmeasured: the
+            # figures are those of a running server, not of its first calls (lazy imports, pools).
+            asyncio.run(run_load(assistant, 1, "warm-up"))
             for level in concurrency:
                 if hasattr(assistant, "reset_registry"):
                     assistant.reset_registry()
-                row = asyncio.run(run_load(assistant, level, str(int(time.time()))))
+                # alone, five conversations in a row: 20 turns rather than 4 for the percentiles
+                row = asyncio.run(run_load(assistant, level, str(int(time.time())), rounds=5 if level == 1 else 1))
                 results["latency"][name][level] = row
                 print(f"{name} x{level}: p50 {row['p50']*1000:.0f} ms, p95 {row['p95']*1000:.0f} ms, "
                       f"{row['throughput']:.1f} turns/s", flush=True)

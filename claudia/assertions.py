@@ -20,7 +20,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Optional
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, insert, update
 
 from claudia.db import Database
 from claudia.models import MessageAssertion, utcnow
@@ -47,8 +47,8 @@ class MessageAssertions:
               intent: Optional[str], prompt_hash: Optional[str], token_expires_at: int) -> None:
         """Records the channel's word on one message, before Rasa handles it."""
         expires = min(datetime.utcfromtimestamp(token_expires_at), utcnow() + timedelta(seconds=self.ttl))
-        with self.db.write() as session:
-            session.add(MessageAssertion(
+        with self.db.write() as session:  # a plain INSERT: it runs on every signed-in message
+            session.execute(insert(MessageAssertion).values(
                 message_id=message_id, conversation_id=conversation_id, login=login,
                 text_hash=digest(text), intent=intent, prompt_hash=prompt_hash, expires_at=expires))
         self._purge_now_and_then()

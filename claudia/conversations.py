@@ -12,7 +12,7 @@ import re
 from datetime import timedelta
 from typing import List, NamedTuple, Optional
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from claudia.db import Database
@@ -53,17 +53,18 @@ class Conversations:
 
     def claim_turn(self, sender_id: str, login: Optional[str]) -> Optional["Turn"]:
         """`claim`, and in the same read the conversation's last question, message count and
-        buttons offered; None if the conversation is someone else's."""
+        buttons offered; None if the conversation is someone else's. (One query, no ORM
+        objects: it runs on every message.)"""
+        query = (select(Conversation.login, Conversation.offered_payloads, ConversationActivity.prompt_hash,
+                        ConversationActivity.message_count)
+                 .outerjoin(ConversationActivity, ConversationActivity.sender_id == Conversation.sender_id)
+                 .where(Conversation.sender_id == sender_id))
         with self.db.read() as session:
-            row = session.get(Conversation, sender_id)
-            if row is not None:
-                if row.login != login:
-                    return None
-                activity = session.get(ConversationActivity, sender_id)
-                offered = json.loads(row.offered_payloads or "[]")
-                if activity is None:
-                    return Turn(None, 0, offered)
-                return Turn(activity.prompt_hash, activity.message_count, offered)
+            row = session.execute(query).first()
+        if row is not None:
+            if row.login != login:
+                return None
+            return Turn(row.prompt_hash, row.message_count or 0, json.loads(row.offered_payloads or "[]"))
         return Turn(None, 0, []) if self.claim(sender_id, login) else None
 
     def belongs_to(self, sender_id: str, login: Optional[str]) -> bool:
@@ -92,20 +93,20 @@ class Conversations:
 
     def remember_turn(self, sender_id: str, payloads: Optional[List[str]], prompt_hash: Optional[str]) -> None:
         """After a turn: one more message counted and, if the assistant answered (`payloads`
-        not None), the buttons it offered and the question it asked."""
+        not None), the buttons it offered and the question it asked. (Plain statements, no
+        ORM objects: it runs on every message.)"""
+        now = utcnow()
+        answered = {} if payloads is None else {"prompt_hash": prompt_hash}
         with self.db.write() as session:
-            activity = session.get(ConversationActivity, sender_id)
-            if activity is None:
-                activity = ConversationActivity(sender_id=sender_id, message_count=0)
-                session.add(activity)
-            activity.message_count = (activity.message_count or 0) + 1
-            activity.last_message_at = utcnow()
-            if payloads is None:
-                return
-            activity.prompt_hash = prompt_hash
-            row = session.get(Conversation, sender_id)
-            if row is not None:
-                row.offered_payloads = json.dumps(payloads)
+            counted = session.execute(
+                update(ConversationActivity).where(ConversationActivity.sender_id == sender_id)
+                .values(message_count=ConversationActivity.message_count + 1, last_message_at=now, **answered))
+            if counted.rowcount == 0:
+                session.execute(insert(ConversationActivity).values(
+                    sender_id=sender_id, message_count=1, last_message_at=now, **answered))
+            if payloads is not None:
+                session.execute(update(Conversation).where(Conversation.sender_id == sender_id)
+                                .values(offered_payloads=json.dumps(payloads)))
 
     def stale_anonymous(self, older_than: timedelta, limit: int = 500) -> List[str]:
         """Not-connected conversations with no message for `older_than` (retention)."""

@@ -244,3 +244,14 @@ def test_a_siret_alone_offers_the_procedures(stack):
     assert {"/activer_structure", "/inactiver_structure"} <= set(user.payloads)
     user.say("l'activer")
     assert "type de votre structure" in user.text
+    # the SIRET given just before is kept, as a click on « Activer » would keep it
+    user.say("c'est une mairie, donc publique")
+    assert "Mairie de Valmont" in user.text and "souhaitez activer" in user.text
+
+
+def test_a_siret_said_earlier_in_another_context_is_not_reused(stack):
+    user = chat(stack)
+    user.say("219 300 019 00011")
+    user.say("c'est quoi un siret ?")
+    user.say("je veux activer une structure publique")
+    assert "SIRET" in user.text and "Mairie de Valmont" not in user.text
