@@ -80,7 +80,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                         entry.tracker.update(event)
                     entry.last_id = row_id
                 entry.stored_events = len(entry.tracker.events)
-                self._handed_out[sender_id] = entry
+                self._hand_out(sender_id, entry)
                 return entry.tracker
         return await self._retrieve_and_remember(sender_id)
 
@@ -90,7 +90,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             return None
         tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(data) for _, _, data in rows],
                                                  self.domain.slots)
-        self._handed_out[sender_id] = _Stored(tracker, len(tracker.events), rows[-1][0])
+        self._hand_out(sender_id, _Stored(tracker, len(tracker.events), rows[-1][0]))
         return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
@@ -103,7 +103,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             if self.event_broker is not None:
                 await self.stream_events(tracker)
             last_id = await asyncio.to_thread(self._save_the_rasa_way, tracker)
-            self._handed_out[sender_id] = _Stored(tracker, len(tracker.events), last_id)
+            self._hand_out(sender_id, _Stored(tracker, len(tracker.events), last_id))
             return
         new_events = list(itertools.islice(tracker.events, entry.stored_events, None))
         if self.event_broker is not None:
@@ -113,6 +113,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             entry.stored_events = len(tracker.events)
         if any(isinstance(event, SessionStarted) for event in new_events):
             entry.new_session = True
+        # Saved: the tracker leaves the turn's hands (kept only in the bounded cache), or every
+        # conversation ever handled would stay in memory.
+        self._handed_out.pop(sender_id, None)
         if entry.new_session:
             # Rasa reads a conversation from its latest session on: so will the next turn.
             self._cache.pop(sender_id, None)
@@ -126,6 +129,13 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                 return session.query(self.SQLEvent.id).filter(
                     self.SQLEvent.sender_id == conversation_id).first() is not None
         return await asyncio.to_thread(query)
+
+    def _hand_out(self, sender_id: str, entry: _Stored) -> None:
+        """Trackers a turn is using. Bounded too: a tracker dropped here is only saved the
+        slower way (Rasa's) at the end of its turn."""
+        self._handed_out[sender_id] = entry
+        while len(self._handed_out) > max(self.cache_size, 1):
+            self._handed_out.pop(next(iter(self._handed_out)))
 
     def _remember(self, sender_id: str, entry: _Stored) -> None:
         self._cache[sender_id] = entry

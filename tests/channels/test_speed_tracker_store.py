@@ -124,3 +124,24 @@ def test_the_cache_is_bounded(db):
     for n in range(6):
         run(converse(cached, f"b{n}", 2))
     assert len(cached._cache) <= 3
+    # nothing else keeps a conversation once its turn is saved (the soak grew by 80 KB a conversation)
+    assert cached._handed_out == {}
+
+
+def test_a_new_conversation_is_cached_after_its_first_save(db):
+    cached, plain = stores(db)
+    tracker = run(cached.get_or_create_tracker("n1"))
+    turn(tracker, 0)
+    run(cached.save(tracker))
+    assert run(cached.retrieve("n1")) is tracker  # the second turn reads nothing again
+    turn(tracker, 1)
+    run(cached.save(tracker))
+    assert dumped(tracker) == dumped(run(plain.retrieve("n1")))
+
+
+def test_trackers_saved_only_the_rasa_way_are_bounded_too(db):
+    cached = CachedSQLTrackerStore(DOMAIN, dialect="sqlite", db=db, cache_size=3)
+    for n in range(8):  # new conversations whose last save was Rasa's way (no later turn)
+        run(cached.get_or_create_tracker(f"r{n}"))
+    assert len(cached._handed_out) <= 3
+    assert len(run(SQLTrackerStore(DOMAIN, dialect="sqlite", db=db).keys())) == 8
