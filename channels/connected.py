@@ -148,7 +148,7 @@ class ConnectedInput(InputChannel):
             return _bot_reply(sender_id, messages.CONVERSATION_D_UN_AUTRE, status=403)
 
         if login is None:
-            refusal = guards.anonymous_refusal(request.remote_addr or request.ip, turn.message_count)
+            refusal = await _in_thread(guards.anonymous_refusal, request.remote_addr or request.ip, turn.message_count)
             if refusal:
                 return _bot_reply(sender_id, refusal, status=429)
             guards.retention_now_and_then()

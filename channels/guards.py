@@ -1,9 +1,10 @@
 """Bounds on what not-connected visitors can make the channel store.
 
-Anyone may chat without signing in, so each Rasa server limits not-connected
-messages per client address and minute, caps each not-connected conversation's
-length, and now and then deletes not-connected conversations idle for longer
-than the retention period (claudia/retention.py).
+Anyone may chat without signing in, so the Rasa servers limit not-connected
+messages per client address and minute (counted in the project's database, so
+the limit holds across Rasa's worker processes and servers), cap each
+not-connected conversation's length, and now and then delete not-connected
+conversations idle for longer than the retention period (claudia/retention.py).
 """
 from __future__ import annotations
 
@@ -16,33 +17,39 @@ from typing import Optional
 
 from claudia import messages, services
 from claudia.retention import purge_anonymous
-from claudia.throttle import SlidingWindow
+from claudia.db import get_database
+from claudia.rate_limits import SharedWindow
 
 logger = logging.getLogger(__name__)
 
 RETENTION_EVERY_SECONDS = 600
-_per_address: Optional[SlidingWindow] = None
+ANONYMOUS_SCOPE = "anonymous"
+_per_address: Optional[SharedWindow] = None
 _window_lock = threading.Lock()
 _last_retention = 0.0
 
 
-def _address_window() -> SlidingWindow:
+def _address_window() -> SharedWindow:
     global _per_address
     with _window_lock:
         if _per_address is None:
-            _per_address = SlidingWindow(services.settings().anonymous_rate_per_minute, 60)
+            settings = services.settings()
+            _per_address = SharedWindow(get_database(settings.db_url), ANONYMOUS_SCOPE,
+                                        settings.anonymous_rate_per_minute, 60)
         return _per_address
 
 
 def reset() -> None:
     """Forget the counts (tests)."""
     global _per_address, _last_retention
+    _address_window().forget()
     with _window_lock:
         _per_address, _last_retention = None, 0.0
 
 
 def anonymous_refusal(address: str, message_count: int) -> Optional[str]:
-    """A polite answer if this not-connected message is over a limit, else None."""
+    """A polite answer if this not-connected message is over a limit, else None (a database
+    write: call it off the event loop)."""
     if message_count >= services.settings().anonymous_max_messages:
         return messages.LIMITE_CONVERSATION_ANONYME
     if not _address_window().allow(address or "?"):

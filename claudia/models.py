@@ -6,7 +6,9 @@ from datetime import datetime, timezone
 from sqlalchemy import (
     Column,
     DateTime,
+    Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -274,6 +276,19 @@ class TicketAnswer(Base):
     operator_name = Column(String(255), nullable=False)
     answered_at = Column(DateTime, nullable=False, default=utcnow)
     delivered_at = Column(DateTime, nullable=True)  # shown in the user's chat
+
+
+class RateHit(Base):
+    """One counted attempt of a shared sliding window (claudia/rate_limits.py)."""
+
+    __tablename__ = "rate_hits"
+
+    id = Column(Integer, primary_key=True)
+    scope = Column(String(32), nullable=False)
+    key = Column(String(255), nullable=False)
+    at = Column(Float, nullable=False, index=True)  # seconds since the epoch: the same clock for every process
+
+    __table_args__ = (Index("ix_rate_hits_scope_key_at", "scope", "key", "at"),)
 
 
 # The review index's tables share this metadata (created with the others).

@@ -1,7 +1,7 @@
 """Counting attempts in a sliding window: sign-in guesses, anonymous messages.
 
-In memory, per process: the web front and each Rasa server keep their own counts,
-which bounds guessing and flooding per process (a restart forgets them).
+In memory, per process: the web front keeps its own counts (limits that several processes
+enforce together count in the database: claudia/rate_limits.py). A restart forgets them.
 """
 from __future__ import annotations
 

@@ -1,0 +1,44 @@
+"""Sliding windows counted in the project's database, shared by every process.
+
+`claudia.throttle.SlidingWindow` counts in one process's memory. A limit that several
+processes enforce together (the Rasa server's worker processes, or several Rasa servers
+sharing PostgreSQL) must count in one place, or a visitor gets the limit once per process.
+Each attempt is a row of `rate_hits`; rows older than the window are deleted as new
+attempts come, so the table holds at most one window of attempts.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from sqlalchemy import delete, func, select
+
+from claudia.db import Database
+from claudia.models import RateHit
+
+
+class SharedWindow:
+    """At most `limit` attempts per key in any `window_seconds`, across processes."""
+
+    def __init__(self, database: Database, scope: str, limit: int, window_seconds: float,
+                 clock: Callable[[], float] = time.time):
+        self.database, self.scope = database, scope
+        self.limit, self.window, self.clock = limit, window_seconds, clock
+
+    def allow(self, key: str) -> bool:
+        """Counts one attempt; False if it is over the limit (not counted then)."""
+        now = self.clock()
+        key = key[:255]
+        with self.database.write() as session:
+            session.execute(delete(RateHit).where(RateHit.scope == self.scope, RateHit.at <= now - self.window))
+            recent = session.scalar(select(func.count()).select_from(RateHit).where(
+                RateHit.scope == self.scope, RateHit.key == key, RateHit.at > now - self.window))
+            if recent >= self.limit:
+                return False
+            session.add(RateHit(scope=self.scope, key=key, at=now))
+            return True
+
+    def forget(self) -> None:
+        """Every count of this scope (tests, and `claudia.admin`-style resets)."""
+        with self.database.write() as session:
+            session.execute(delete(RateHit).where(RateHit.scope == self.scope))
