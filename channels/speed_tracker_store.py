@@ -22,7 +22,6 @@ import itertools
 import json
 import logging
 import os
-import threading
 from collections import OrderedDict
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -32,6 +31,8 @@ import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from claudia.db import writer_turn
 
 logger = logging.getLogger(__name__)
 
@@ -64,9 +65,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                                            max_overflow=4, connect_args={"check_same_thread": False})
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
-        # Writers of this process queue on a lock rather than on SQLite's busy wait, which
-        # sleeps up to 100 ms between tries (see claudia/db.py).
-        self._write_turn = threading.Lock() if self.engine.dialect.name == "sqlite" else nullcontext()
+        # Writers of every process (Rasa's workers) take turns on a lock rather than on SQLite's
+        # busy wait, which sleeps up to 100 ms between tries (claudia/writer_turn.py).
+        self._write_turn = writer_turn(self.engine) if self.engine.dialect.name == "sqlite" else nullcontext()
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         entry = self._cache.pop(sender_id, None)

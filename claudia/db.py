@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from claudia.models import Base
+from claudia.writer_turn import WriterTurn
 
 _IMMEDIATE = "claudia_immediate"
 
@@ -43,6 +44,19 @@ def _prepare_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def busy_timeout_ms() -> int:
+    """How long a writer waits for another (ms): CLAUDIA_DB_BUSY_TIMEOUT_MS, 15 s by default."""
+    return int(os.environ.get("CLAUDIA_DB_BUSY_TIMEOUT_MS", "15000"))
+
+
+def writer_turn(engine: Engine):
+    """The writers' turn on a SQLite file; a plain lock for an in-memory database."""
+    database = engine.url.database
+    if not database or database == ":memory:":
+        return threading.RLock()
+    return WriterTurn(str(Path(database).resolve()), busy_timeout_ms() / 1000)
+
+
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -50,8 +64,7 @@ def make_engine(url: str) -> Engine:
             # Private from the start (SQLite gives its -wal and -shm files the same mode).
             Path(parsed.database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             Path(parsed.database).touch(mode=0o600, exist_ok=True)
-        # How long a writer waits for another one (ms): CLAUDIA_DB_BUSY_TIMEOUT_MS, 15 s by default.
-        busy = int(os.environ.get("CLAUDIA_DB_BUSY_TIMEOUT_MS", "15000"))
+        busy = busy_timeout_ms()
         # A few connections kept open (SQLAlchemy 1.4 would open one per session for a file).
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": busy / 1000}, future=True,
@@ -69,10 +82,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        # SQLite lets one writer in at a time and makes the others poll, sleeping up to
-        # 100 ms between tries: this process's own writers queue here instead, and get the
-        # lock the moment it is free (other processes still meet SQLite's busy wait).
-        self._write_turn = threading.RLock() if self.is_sqlite else nullcontext()
+        # SQLite makes waiting writers poll, sleeping up to 100 ms: ClaudIA's writers, in
+        # every process, take turns on a lock instead (claudia/writer_turn.py).
+        self._write_turn = writer_turn(self.engine) if self.is_sqlite else nullcontext()
         self._reader = sessionmaker(bind=self.engine, future=True, expire_on_commit=False)
         self._writer = sessionmaker(
             bind=self.engine.execution_options(**{_IMMEDIATE: True}),
