@@ -31,7 +31,8 @@ STOCK_SCRIPT = ["hello", "I am sad", "yes", "bye"]
 # The settings scripts/run.sh uses for ClaudIA: small models do better with one TensorFlow
 # thread per operation, and the action server (whose database calls block) with 2 workers.
 RUNTIME_TUNING = {"TF_INTER_OP_PARALLELISM_THREADS": "1", "TF_INTRA_OP_PARALLELISM_THREADS": "1",
-                  "ACTION_SERVER_SANIC_WORKERS": os.environ.get("ACTION_SERVER_SANIC_WORKERS", "2")}
+                  "ACTION_SERVER_SANIC_WORKERS": os.environ.get("ACTION_SERVER_SANIC_WORKERS", "1"),
+                  "CLAUDIA_RASA_WORKERS": os.environ.get("CLAUDIA_RASA_WORKERS", "2")}
 
 
 def ours_script(siret: str) -> List[str]:

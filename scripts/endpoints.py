@@ -4,8 +4,10 @@
 
 ACTIONS_URL            action server webhook   (default http://127.0.0.1:5055/webhook)
 CLAUDIA_TRACKER_DB_URL tracker store, SQLAlchemy URL (default sqlite:///var/tracker.db)
-CLAUDIA_LOCK_STORE_URL lock store, redis://host:port/db, needed as soon as several Rasa
-                       servers share the tracker store (default: in memory, one server)
+CLAUDIA_LOCK_STORE_URL lock store, redis://host:port/db, needed as soon as Rasa servers
+                       on several machines share the tracker store (default: lock files
+                       in CLAUDIA_LOCK_DIR, shared by the Rasa worker processes of this machine)
+CLAUDIA_LOCK_DIR       directory of the lock file (default: `locks` beside the endpoints file)
 
 No secret is written: the file names them as `${VARIABLE}`, which Rasa substitutes
 from its environment (scripts/serve_rasa.py sets the stores' passwords from their
@@ -58,20 +60,28 @@ def lock_store(url: str) -> dict:
     return store
 
 
-def endpoints(actions_url: str, tracker_db_url: str, lock_store_url: Optional[str] = None) -> dict:
+# One machine: conversation locks in a lock file, shared by Rasa's worker processes.
+FILE_LOCK_STORE_CLASS = "channels.file_lock_store.FileLockStore"
+
+
+def endpoints(actions_url: str, tracker_db_url: str, lock_store_url: Optional[str] = None,
+              lock_dir: Optional[Path] = None) -> dict:
     config = {
         "action_endpoint": {"url": actions_url, "headers": {HEADER: "${" + TOKEN_ENV + "}"}},
         "tracker_store": tracker_store(tracker_db_url),
     }
     if lock_store_url:
         config["lock_store"] = lock_store(lock_store_url)
+    elif lock_dir is not None:
+        config["lock_store"] = {"type": FILE_LOCK_STORE_CLASS, "lock_dir": str(lock_dir)}
     return config
 
 
 def write_endpoints(path: Path, actions_url: str, tracker_db_url: str,
                     lock_store_url: Optional[str] = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = yaml.safe_dump(endpoints(actions_url, tracker_db_url, lock_store_url), sort_keys=False)
+    lock_dir = Path(os.environ.get("CLAUDIA_LOCK_DIR") or path.resolve().parent / "locks")
+    text = yaml.safe_dump(endpoints(actions_url, tracker_db_url, lock_store_url, lock_dir), sort_keys=False)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(text)

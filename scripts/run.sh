@@ -12,11 +12,13 @@ cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 export RASA_TELEMETRY_ENABLED="${RASA_TELEMETRY_ENABLED:-false}"
-# Measured in bench/results.md: one TensorFlow thread per operation suits our small model,
-# and two action-server workers keep blocking database calls from queueing turns.
+# Measured in bench/changes.md: two Rasa worker processes (they share conversation locks
+# through var/locks) and one action-server process give the most turns per second within
+# stock Rasa's memory; TensorFlow, imported by Rasa but unused by our model, gets one thread.
 export TF_INTER_OP_PARALLELISM_THREADS="${TF_INTER_OP_PARALLELISM_THREADS:-1}"
 export TF_INTRA_OP_PARALLELISM_THREADS="${TF_INTRA_OP_PARALLELISM_THREADS:-1}"
-export ACTION_SERVER_SANIC_WORKERS="${ACTION_SERVER_SANIC_WORKERS:-2}"
+export ACTION_SERVER_SANIC_WORKERS="${ACTION_SERVER_SANIC_WORKERS:-1}"
+export CLAUDIA_RASA_WORKERS="${CLAUDIA_RASA_WORKERS:-2}"
 export CLAUDIA_HOST="${CLAUDIA_HOST:-127.0.0.1}"
 export CLAUDIA_PORT="${CLAUDIA_PORT:-5005}"
 export ACTIONS_PORT="${ACTIONS_PORT:-5055}"

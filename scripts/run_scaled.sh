@@ -18,6 +18,8 @@ export CLAUDIA_ACTIONS_TOKEN="${CLAUDIA_ACTIONS_TOKEN:-$(new_secret)}"
 # The web front reaches Rasa through the proxy, so any server may answer.
 export CLAUDIA_RASA_URL="${CLAUDIA_RASA_URL:-http://127.0.0.1:8080}"
 SERVERS="${SERVERS:-2}"
+# One process per Rasa server here: the servers themselves are the parallelism.
+export CLAUDIA_RASA_WORKERS="${CLAUDIA_RASA_WORKERS:-1}"
 mkdir -p var && chmod 700 var
 for n in $(seq 1 "$SERVERS"); do
   ACTIONS_URL="http://127.0.0.1:$((5055 + n * 10))/webhook" .venv/bin/python -m scripts.endpoints "var/endpoints-$n.yml"

@@ -9,7 +9,8 @@ command line or a file); Rasa sends it from endpoints.yml's `headers`, where it
 is written as `${CLAUDIA_ACTIONS_TOKEN}` and substituted by Rasa at start-up.
 Bodies over CLAUDIA_ACTIONS_MAX_BODY bytes (16 MB) are refused with 413.
 
-ACTIONS_HOST (127.0.0.1), ACTIONS_PORT (5055), ACTION_SERVER_SANIC_WORKERS.
+ACTIONS_HOST (127.0.0.1), ACTIONS_PORT (5055), ACTION_SERVER_SANIC_WORKERS (worker processes,
+killed with the server: scripts/worker_processes.py).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from sanic.request import Request
 
 from scripts.endpoints import HEADER, TOKEN_ENV
 from scripts.private_files import make_private
+from scripts.worker_processes import prepare_workers
 
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
 
@@ -70,6 +72,7 @@ def main() -> None:
 
     app = create_app(token, int(os.environ.get("CLAUDIA_ACTIONS_MAX_BODY", DEFAULT_MAX_BODY)))
     logger.info("action server on http://%s:%s", args.host, args.port)
+    prepare_workers()
     app.run(args.host, args.port, workers=utils.number_of_sanic_workers(), access_log=False)
 
 

@@ -136,6 +136,16 @@ class Stack:
         self.processes.append(process)
         self.named[name] = (process, command)
 
+    def pids(self, name: str) -> List[int]:
+        """A server's process and its workers (Rasa's and the action server's are forked)."""
+        found, todo = [], [self.named[name][0].pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            for task in Path(f"/proc/{pid}/task").glob("*"):
+                todo += [int(child) for child in (task / "children").read_text().split()]
+        return found
+
     def stop_server(self, name: str) -> None:
         """Stops one server (fault tests), as a crash or a deployment would."""
         process, _ = self.named[name]
