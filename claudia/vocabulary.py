@@ -97,8 +97,9 @@ _STATE_BEFORE = re.compile(
     r"(?:(?<!c')\best\b|\betait\b|\bsont\b|\bete\b|\bapparait\b|\bcomme\b|\breste\b|\btoujours\b|\bdeja\b|"
     r"\bencore\b|\bstatut\b|\bdevenue?\b)(?:\W+\S+){0,1}\W*$")
 _OPERATIONS = (
-    ("inactiver", re.compile(r"\b(?:in|des|de)activ\w*|\bdeactivat\w*|\bdisabl\w*")),
-    ("activer", re.compile(r"\b(?:re)?activ\w*|\breactivat\w*|\bactivat\w*|\benabl\w*")),
+    # "activ" but not "activité" ("cessation d'activité" comes with inactivations) nor "réactivité".
+    ("inactiver", re.compile(r"\b(?:in|des|de)activ(?!it)\w*|\bdeactivat\w*|\bdisabl\w*")),
+    ("activer", re.compile(r"\b(?:re)?activ(?!it)\w*|\breactivat\w*|\bactivat\w*|\benabl\w*")),
 )
 
 

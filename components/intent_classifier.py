@@ -26,12 +26,41 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from claudia.vocabulary import requested_operation
+
 logger = logging.getLogger(__name__)
 
 FILE_NAME = "intent_pipeline.skops"
 # The one type skops does not trust by default that a fitted pipeline holds (the IDF
 # weights' sparse matrix); anything else in a model file is refused.
 EXPECTED_TYPES = {"scipy.sparse._csr.csr_matrix"}
+
+
+COURTESIES = ("saluer", "remercier", "au_revoir")
+OPERATION_INTENTS = {"activer": "activer_structure", "inactiver": "inactiver_structure"}
+
+
+def request_over_courtesy(text: Text, ranking: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    """A greeting, thanks or goodbye that also asks in words for one operation is that
+    request: « Bonjour madame, j'ai besoin d'aide pour activer notre syndicat » is read
+    `saluer` (its words are mostly a greeting's) but must start the activation. The
+    operation comes from `claudia.vocabulary.requested_operation` (negations read, and
+    « activité », « réactivité » are not « activer »); the two intents swap confidences.
+    Measured on the eight writers' sets, each predicted by a model trained without it:
+    it fires on none of their 2,441 messages, so it changes nothing the model got right
+    there (README, NLU section)."""
+    if not ranking or ranking[0][INTENT_NAME_KEY] not in COURTESIES:
+        return ranking
+    wanted = OPERATION_INTENTS.get(requested_operation(text))
+    names = [entry[INTENT_NAME_KEY] for entry in ranking]
+    if wanted not in names:
+        return ranking
+    at = names.index(wanted)
+    top, request = ranking[0], ranking[at]
+    swapped = [{INTENT_NAME_KEY: wanted, PREDICTED_CONFIDENCE_KEY: top[PREDICTED_CONFIDENCE_KEY]}]
+    swapped += ranking[1:at] + [{INTENT_NAME_KEY: top[INTENT_NAME_KEY],
+                                 PREDICTED_CONFIDENCE_KEY: request[PREDICTED_CONFIDENCE_KEY]}]
+    return swapped + ranking[at + 1:]
 
 
 def shape(text: Text) -> Text:
@@ -109,10 +138,12 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         return messages
 
     def rank(self, text: Text) -> List[Dict[Text, Any]]:
-        """Every intent with its probability, most likely first."""
+        """Every intent with its probability, most likely first (a request said within a
+        courtesy comes first: `request_over_courtesy`)."""
         probabilities = self.pipeline.predict_proba([shape(text)])[0]
         ranked = sorted(zip(self.pipeline.classes_, probabilities), key=lambda pair: -pair[1])
-        return [{INTENT_NAME_KEY: str(name), PREDICTED_CONFIDENCE_KEY: float(p)} for name, p in ranked]
+        return request_over_courtesy(
+            text, [{INTENT_NAME_KEY: str(name), PREDICTED_CONFIDENCE_KEY: float(p)} for name, p in ranked])
 
     def _persist(self) -> None:
         import skops.io as sio

@@ -12,7 +12,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components.intent_classifier import FILE_NAME, LinearIntentClassifier, shape
+from components.intent_classifier import FILE_NAME, LinearIntentClassifier, shape, request_over_courtesy
 
 EXAMPLES = {
     "activer_structure": ["je veux activer ma structure", "réactiver la mairie", "activer le CCAS svp",
@@ -98,3 +98,24 @@ def test_untrained_classifier_leaves_messages_alone(storage):
     message = _message("bonjour")
     classifier.process([message])
     assert message.get("intent") is None
+
+
+def _ranking(*pairs):
+    return [{"name": name, "confidence": confidence} for name, confidence in pairs]
+
+
+def test_a_request_said_within_a_greeting_comes_first():
+    ranking = _ranking(("saluer", 0.7), ("demander_agent", 0.1), ("activer_structure", 0.08), ("nier", 0.02))
+    assert request_over_courtesy("Bonjour madame, j'ai besoin d'aide pour activer notre syndicat", ranking) == \
+        _ranking(("activer_structure", 0.7), ("demander_agent", 0.1), ("saluer", 0.08), ("nier", 0.02))
+    thanks = _ranking(("remercier", 0.6), ("inactiver_structure", 0.3))
+    assert request_over_courtesy("merci, et pour la désactiver ?", thanks)[0]["name"] == "inactiver_structure"
+
+
+def test_courtesies_without_a_request_are_left_alone():
+    ranking = _ranking(("remercier", 0.9), ("activer_structure", 0.05))
+    for text in ("Merci pour votre réactivité", "merci bonne journée",
+                 "bonjour, on a cessé notre activité", "bonjour, activer ou désactiver ?"):
+        assert request_over_courtesy(text, ranking) == ranking
+    asking = _ranking(("activer_structure", 0.5), ("saluer", 0.4))
+    assert request_over_courtesy("bonjour je veux activer", asking) == asking  # already the request

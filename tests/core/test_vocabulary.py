@@ -21,6 +21,9 @@ from claudia.vocabulary import mentions_procedure, requested_operation, structur
     ("activer ou désactiver", None),
     ("je ne veux pas activer", None),
     ("bonjour", None),
+    ("suite à la cessation d'activité de notre régie, il faut la désactiver", "inactiver"),
+    ("merci pour votre réactivité", None),
+    ("nous avons repris notre activité, merci de réactiver la structure", "activer"),
 ])
 def test_requested_operation_reads_negations(text, expected):
     assert requested_operation(text) == expected

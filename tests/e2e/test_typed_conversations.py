@@ -101,6 +101,16 @@ def test_structure_type_from_the_kind_of_body_named(stack):
     assert "uniquement les structures publiques" in other.text
 
 
+def test_a_greeting_that_states_a_need_starts_the_procedure(stack):
+    """Mostly a greeting's words (the model alone reads `saluer`), but it asks to activate."""
+    user = chat(stack)
+    user.say("Bonjour madame, j'ai besoin d'aide pour activer notre syndicat")
+    assert "SIRET de la structure à activer" in user.text
+    thanks = chat(stack)
+    thanks.say("Merci pour votre réactivité")  # « réactivité » is not « réactiver »
+    assert "SIRET" not in thanks.text
+
+
 # -- negation and change of mind -----------------------------------------------------------------
 def test_negation_picks_the_other_procedure(stack):
     user = chat(stack)
