@@ -163,7 +163,7 @@ def header(args) -> List[str]:
         f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "
         f"through HTTP on loopback; parts: {', '.join(sorted(args.only))}. `make bench` reproduces it.",
         "",
-        "ClaudIA: started as `make run` starts it (action server with 2 workers, Rasa server, web front), a full "
+        "ClaudIA: started as `make run` starts it (action server, Rasa server with 2 worker processes, web front), a full "
         "activation through the authenticated channel (4 turns: request with the SIRET, structure confirmed, action "
         "confirmed, thumbs up), SIRENE from the CSV source, SQLite registry and tracker store. Stock: `rasa init`'s "
         "assistant (default config: DIET, TED, Memoization, Rule), REST channel, 4 turns of its own stories, "
