@@ -156,25 +156,30 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             ).order_by(self.SQLEvent.id).all()
 
     def _insert(self, sender_id: str, events: List[Event]) -> int:
-        """Inserts the events as Rasa does; returns the id of the last one."""
-        with self._write_turn, self.session_scope() as session:
-            rows = [self._row(sender_id, event) for event in events]
-            session.add_all(rows)
-            session.flush()
-            last_id = rows[-1].id
-            session.commit()
-            return last_id
+        """Inserts the events as Rasa does (same columns, same JSON); returns the id of the
+        last one. The rows are built before the writers' turn is taken, which every
+        process's writers wait for (claudia/writer_turn.py)."""
+        values = [self._values(sender_id, event) for event in events]
+        table = self.SQLEvent.__table__
+        with self._write_turn, self.engine.begin() as connection:
+            connection.execute(table.insert(), values)
+            return connection.execute(sa.select(sa.func.max(table.c.id)).where(
+                table.c.sender_id == sender_id)).scalar()
+
+    @staticmethod
+    def _values(sender_id: str, event: Event) -> Dict[str, Any]:
+        data = event.as_dict()
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
 
     def _row(self, sender_id: str, event: Event) -> "SQLTrackerStore.SQLEvent":
-        data = event.as_dict()
-        return self.SQLEvent(
-            sender_id=sender_id,
-            type_name=event.type_name,
-            timestamp=data.get("timestamp"),
-            intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
-            action_name=data.get("name"),
-            data=json.dumps(data),
-        )
+        return self.SQLEvent(**self._values(sender_id, event))
 
     def _save_the_rasa_way(self, tracker: DialogueStateTracker) -> int:
         """Inserts the events the database does not have yet; returns the newest event's id."""
