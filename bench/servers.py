@@ -28,8 +28,8 @@ RASA = str(Path(sys.executable).parent / "rasa")
 SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
 CONCURRENCY = (1, 20, 100)
 STOCK_SCRIPT = ["hello", "I am sad", "yes", "bye"]
-# The settings scripts/run.sh uses for ClaudIA: small models do better with one TensorFlow
-# thread per operation, and the action server (whose database calls block) with 2 workers.
+# The settings scripts/run.sh uses for ClaudIA: one TensorFlow thread per operation, one
+# action-server process and two Rasa worker processes (bench/changes.md).
 RUNTIME_TUNING = {"TF_INTER_OP_PARALLELISM_THREADS": "1", "TF_INTRA_OP_PARALLELISM_THREADS": "1",
                   "ACTION_SERVER_SANIC_WORKERS": os.environ.get("ACTION_SERVER_SANIC_WORKERS", "1"),
                   "CLAUDIA_RASA_WORKERS": os.environ.get("CLAUDIA_RASA_WORKERS", "2")}

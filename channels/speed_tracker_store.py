@@ -23,7 +23,6 @@ import json
 import logging
 import os
 from collections import OrderedDict
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Text
 
@@ -67,7 +66,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         # Writers of every process (Rasa's workers) take turns on a lock rather than on SQLite's
         # busy wait, which sleeps up to 100 ms between tries (claudia/writer_turn.py).
-        self._write_turn = writer_turn(self.engine) if self.engine.dialect.name == "sqlite" else nullcontext()
+        self._write_turn = writer_turn(self.engine)
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         entry = self._cache.pop(sender_id, None)

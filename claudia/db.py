@@ -50,7 +50,10 @@ def busy_timeout_ms() -> int:
 
 
 def writer_turn(engine: Engine):
-    """The writers' turn on a SQLite file; a plain lock for an in-memory database."""
+    """What a writer holds before writing: the writers' turn on a SQLite file, a plain lock
+    for an in-memory SQLite database, nothing for PostgreSQL (its row locks suffice)."""
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
     database = engine.url.database
     if not database or database == ":memory:":
         return threading.RLock()
@@ -84,7 +87,7 @@ class Database:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         # SQLite makes waiting writers poll, sleeping up to 100 ms: ClaudIA's writers, in
         # every process, take turns on a lock instead (claudia/writer_turn.py).
-        self._write_turn = writer_turn(self.engine) if self.is_sqlite else nullcontext()
+        self._write_turn = writer_turn(self.engine)
         self._reader = sessionmaker(bind=self.engine, future=True, expire_on_commit=False)
         self._writer = sessionmaker(
             bind=self.engine.execution_options(**{_IMMEDIATE: True}),

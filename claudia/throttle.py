@@ -1,4 +1,4 @@
-"""Counting attempts in a sliding window: sign-in guesses, anonymous messages.
+"""Counting attempts in a sliding window: sign-in guesses.
 
 In memory, per process: the web front keeps its own counts (limits that several processes
 enforce together count in the database: claudia/rate_limits.py). A restart forgets them.
