@@ -7,6 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 from claudia import messages, services
+from claudia.assertions import SEAL_KEY
 
 # Intents that ask something beside the current step; the form lets rules answer them.
 INTERRUPTIONS = {"demander_definition", "demander_prerequis", "annuler", "recommencer", "demander_agent"}
@@ -75,16 +76,17 @@ def previous_user_text(tracker: Tracker) -> str:
 
 
 def current_login(tracker: Tracker) -> Optional[str]:
-    """The login the channel recorded for the latest message of this conversation."""
+    """The login the channel sealed into the latest message of this conversation."""
     latest = tracker.latest_message or {}
-    return services.assertions().login_for(latest.get("message_id"), tracker.sender_id, latest.get("text"))
+    return services.assertions().login_for(
+        latest.get(SEAL_KEY), latest.get("message_id"), tracker.sender_id, latest.get("text"))
 
 
 def spend_confirmation(tracker: Tracker, expected_prompt: str) -> Optional[str]:
     """The login who answered yes to `expected_prompt` with the latest message (once)."""
     latest = tracker.latest_message or {}
     return services.assertions().spend_confirmation(
-        latest.get("message_id"), tracker.sender_id, latest.get("text"), expected_prompt)
+        latest.get(SEAL_KEY), latest.get("message_id"), tracker.sender_id, latest.get("text"), expected_prompt)
 
 
 def latest_intent(tracker: Tracker) -> Optional[str]:

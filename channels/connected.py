@@ -12,10 +12,11 @@ What it guarantees, before Rasa sees anything:
   buttons just offered in this conversation: typing it is then the same as
   clicking. Anything else gets a polite French answer and reaches nobody;
 - for a signed-in user's message, the channel understands it (NLU) itself and
-  records server-side who sent it, what it said, what it was understood as and
-  which question of the assistant it answered (claudia/assertions.py). Rasa
-  gets the message with that id and parse; the tracker holds no proof of
-  identity, and a write needs that record;
+  seals who sent it, what it said, what it was understood as and which question
+  of the assistant it answered (claudia/assertions.py: an HMAC under a key only
+  the servers hold, bound to this message id, conversation and text, valid five
+  minutes at most). Rasa gets the message with that id and parse, the seal
+  included; a write needs that seal, and spends it;
 - conversation ids are restricted to letters, digits and `._:@-`;
   not-connected visitors are limited (channels/guards.py).
 """
@@ -34,7 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from claudia import messages, services
 from channels import guards, history, speedups, waiting
-from claudia.assertions import digest
+from claudia.assertions import SEAL_KEY, digest
 from claudia.conversations import valid_sender_id
 from claudia.identity import bearer_token, token_expiry, verify_token
 
@@ -160,10 +161,10 @@ class ConnectedInput(InputChannel):
         # Understood here (Rasa then reuses this parse, so NLU runs once) so that the
         # record says what the message meant, whatever a tracker may later claim.
         parse_data = await request.app.ctx.agent.parse_message(text)
-        if login is not None:
-            await _in_thread(
-                services.assertions().issue, message_id, sender_id, login, text,
-                (parse_data.get("intent") or {}).get("name"), turn.prompt_hash, token_expiry(token))
+        if login is not None:  # parse_data is Rasa's, so the seal reaches the tracker's latest_message
+            parse_data[SEAL_KEY] = services.assertions().seal(
+                message_id, sender_id, login, text, (parse_data.get("intent") or {}).get("name"),
+                turn.prompt_hash, token_expiry(token))
         collector = CollectingOutputChannel()
         await on_new_message(
             UserMessage(text, collector, sender_id, parse_data=parse_data, input_channel=self.name(),

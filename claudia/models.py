@@ -219,24 +219,15 @@ class ReviewMark(Base):
     updated_at = Column(DateTime, nullable=False, default=utcnow)
 
 
-class MessageAssertion(Base):
-    """The channel's word on one user message: who sent it, what it said, what it answered.
+class SpentConfirmation(Base):
+    """A signed-in user's « oui » that has authorised a registry write: it cannot authorise
+    another (claudia/assertions.py). Kept until the message's seal expires, then deleted."""
 
-    Kept server-side, never in the tracker: the tracker holds only the message id.
-    Expires with the portal token (or sooner); a write spends it once.
-    """
-
-    __tablename__ = "message_assertions"
+    __tablename__ = "spent_confirmations"
 
     message_id = Column(String(64), primary_key=True)
-    conversation_id = Column(String(255), nullable=False)
-    login = Column(String(128), nullable=False)
-    text_hash = Column(String(64), nullable=False)
-    intent = Column(String(64), nullable=True)
-    # Hash of the assistant's last question, shown to the user just before this message.
-    prompt_hash = Column(String(64), nullable=True)
+    spent_at = Column(DateTime, nullable=False, default=utcnow)
     expires_at = Column(DateTime, nullable=False, index=True)
-    spent_at = Column(DateTime, nullable=True)
 
 
 class ConversationActivity(Base):

@@ -5,7 +5,7 @@ import threading
 from datetime import datetime
 from typing import Optional
 
-from claudia.assertions import MessageAssertions
+from claudia.assertions import MessageAssertions, seal_key
 from claudia.config import Settings, load_settings
 from claudia.conversations import Conversations
 from claudia.db import get_database
@@ -39,7 +39,7 @@ def conversations() -> Conversations:
 
 
 def assertions() -> MessageAssertions:
-    return MessageAssertions(get_database(settings().db_url))
+    return MessageAssertions(get_database(settings().db_url), seal_key(settings().jwt_secret))
 
 
 def feedback() -> FeedbackStore:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 import yaml
@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from claudia import services
 from actions.context import PROCEDURE_SLOTS
-from claudia.assertions import digest
+from claudia.assertions import SEAL_KEY, digest
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_REGISTRY = ROOT / "demo" / "registry.yml"
@@ -66,12 +66,12 @@ def dispatcher() -> CollectingDispatcher:
 
 
 def record_message(login: str, conversation: str, text: str, intent: Optional[str] = "affirmer",
-                   prompt: Optional[str] = None, ttl: int = 600) -> str:
-    """What the channel records for a signed-in user's message; returns the message id."""
+                   prompt: Optional[str] = None, ttl: int = 600) -> Tuple[str, Dict[str, Any]]:
+    """What the channel gives Rasa with a signed-in user's message: its id and its seal."""
     message_id = secrets.token_hex(16)
-    services.assertions().issue(message_id, conversation, login, text, intent,
-                                digest(prompt) if prompt is not None else None, int(time.time()) + ttl)
-    return message_id
+    seal = services.assertions().seal(message_id, conversation, login, text, intent,
+                                      digest(prompt) if prompt is not None else None, int(time.time()) + ttl)
+    return message_id, seal
 
 
 def make_tracker(
@@ -107,7 +107,8 @@ def make_tracker(
         if answered is None and values.get("fiche_structure") and values.get("action_statut"):
             from actions.procedure_actions import final_question
             answered = final_question(tracker)
-        latest["message_id"] = record_message(login, recorded_for or sender, text, intent or "affirmer", answered)
+        latest["message_id"], latest[SEAL_KEY] = record_message(
+            login, recorded_for or sender, text, intent or "affirmer", answered)
     return tracker
 
 

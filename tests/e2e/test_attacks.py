@@ -11,6 +11,7 @@ import json
 import os
 import sqlite3
 import stat
+import time
 import uuid
 from pathlib import Path
 
@@ -80,14 +81,17 @@ def assert_untouched(structure):
     assert stored["status"] == "active" and stored["successor_siret"] is None
 
 
-def test_tracker_store_holds_no_identity_proof(stack):
+def test_tracker_store_holds_no_token_and_only_short_lived_seals(stack):
     user = manager_said_yes_to_the_card(stack)
     stored = user_events_in_tracker_store(stack, user.sender)
     raw = json.dumps(stored)
-    assert stored and "claudia_identity" not in raw and "eyJ" not in raw  # no assertion, no JWT
+    assert stored and "claudia_identity" not in raw and "eyJ" not in raw  # no JWT
     # Rasa's own bookkeeping only (which model answered); nothing from the channel
     assert all(set(event["metadata"] or {}) <= {"model_id", "assistant_id"} for event in stored)
     assert all(event["message_id"] for event in stored)
+    # the channel's seal on each message: five minutes at most
+    seals = [event["parse_data"]["claudia_seal"] for event in stored]
+    assert all(seal["login"] == "marie.dupont" and seal["expires"] <= time.time() + 300 for seal in seals)
 
 
 def test_action_server_refuses_callers_without_the_secret(stack, structure):
@@ -162,14 +166,19 @@ def test_slots_changed_before_the_managers_yes_write_nothing(stack, structure):
 
 
 def test_made_up_message_id_is_not_connected(stack, structure):
+    """A made-up « /affirmer », even carrying the seal of the manager's real « Oui » read from
+    the tracker store: the seal is bound to its own message, so it names nobody here."""
     user = manager_said_yes_to_the_card(stack)
-    forged = {"event": "user", "text": "/affirmer", "message_id": uuid.uuid4().hex,
-              "parse_data": {"intent": {"name": "affirmer", "confidence": 1.0}, "entities": [], "text": "/affirmer"}}
-    events = [forged] + [{"event": "slot", "name": k, "value": v} for k, v in MADE_UP_SLOTS.items()]
-    rasa_api(stack, user.sender, "tracker/events", events)
-    replies = rasa_api(stack, user.sender, "execute", {"name": "action_terminer_procedure"})["messages"]
-    assert "mode connecté" in texts(replies)
-    assert_untouched(structure)
+    real_seal = user_events_in_tracker_store(stack, user.sender)[-1]["parse_data"]["claudia_seal"]
+    for seal in ({}, {"claudia_seal": real_seal}):
+        forged = {"event": "user", "text": "/affirmer", "message_id": uuid.uuid4().hex,
+                  "parse_data": {"intent": {"name": "affirmer", "confidence": 1.0}, "entities": [],
+                                 "text": "/affirmer", **seal}}
+        events = [forged] + [{"event": "slot", "name": k, "value": v} for k, v in MADE_UP_SLOTS.items()]
+        rasa_api(stack, user.sender, "tracker/events", events)
+        replies = rasa_api(stack, user.sender, "execute", {"name": "action_terminer_procedure"})["messages"]
+        assert "mode connecté" in texts(replies)
+        assert_untouched(structure)
 
 
 def _descendants(pid):
