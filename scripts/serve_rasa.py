@@ -11,7 +11,8 @@ are capped at CLAUDIA_RASA_MAX_BODY bytes (1 MB: a chat message is 1,000
 characters at most); umask 077 and private databases (scripts/private_files.py).
 Worker processes: CLAUDIA_RASA_WORKERS (2), possible because the endpoints file has a
 lock store every worker sees (scripts/endpoints.py); they die with the server
-(scripts/worker_processes.py).
+(scripts/worker_processes.py) and each listens on a socket of its own, connections not
+kept alive, so that the kernel shares the messages out (scripts/worker_sockets.py).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from urllib.parse import urlparse
 from sqlalchemy.engine import make_url
 
 from scripts.private_files import make_private
+from scripts import worker_sockets
 from scripts.worker_processes import prepare_workers
 
 TOKEN_ENV = "CLAUDIA_RASA_API_TOKEN"
@@ -56,8 +58,12 @@ def main(argv: Optional[List[str]] = None) -> None:
     # Sanic reads SANIC_* variables into its configuration when Rasa creates its app.
     os.environ["SANIC_REQUEST_MAX_SIZE"] = os.environ.get("CLAUDIA_RASA_MAX_BODY", str(DEFAULT_MAX_BODY))
     # Rasa reads SANIC_WORKERS and keeps one worker unless the lock store is shared.
-    os.environ["SANIC_WORKERS"] = os.environ.get("CLAUDIA_RASA_WORKERS") or str(DEFAULT_WORKERS)
+    workers = os.environ.get("CLAUDIA_RASA_WORKERS") or str(DEFAULT_WORKERS)
+    os.environ["SANIC_WORKERS"] = workers
     prepare_workers()
+    if int(workers) > 1:  # each worker its own socket, each message spread anew (scripts/worker_sockets.py)
+        os.environ["SANIC_KEEP_ALIVE"] = "False"
+        worker_sockets.install()
     _run_rasa(argv, token)
 
 

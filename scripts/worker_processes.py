@@ -35,6 +35,4 @@ def prepare_workers() -> None:
     """Every process forked from this one from now on shares its objects' pages as long as
     it can and is killed when this one dies."""
     parent = os.getpid()
-    import sys
-    if os.environ.get("XSWITCH"): sys.setswitchinterval(float(os.environ["XSWITCH"]))
     os.register_at_fork(before=gc.freeze, after_in_child=lambda: _die_with_parent(parent))
