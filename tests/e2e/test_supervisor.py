@@ -191,3 +191,18 @@ def test_the_configuration_is_private_and_holds_no_secret(tmp_path):
     assert {"[program:actions]", "[program:rasa]", "[program:web]"} <= set(text.splitlines())
     scaled = supervisor.config_text(supervisor.programs(env, 2, var), var)
     assert {"[program:rasa-1]", "[program:rasa-2]", "[program:actions-2]", "[program:web]"} <= set(scaled.splitlines())
+
+
+def test_rasa_workers_share_the_classifiers_libraries_with_their_server(stack):
+    """scikit-learn and SciPy are loaded before the fork (scripts/serve_rasa.py), so the
+    workers map the server's pages instead of loading their own copies."""
+    server, *workers = stack.pids("rasa")
+    assert workers
+
+    def libraries(pid):
+        return {line.split()[-1] for line in Path(f"/proc/{pid}/maps").read_text().splitlines()
+                if ".so" in line and ("/sklearn/" in line or "/scipy/" in line)}
+
+    assert libraries(server)
+    for worker in workers:
+        assert libraries(worker) <= libraries(server)
