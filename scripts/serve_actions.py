@@ -10,7 +10,8 @@ is written as `${CLAUDIA_ACTIONS_TOKEN}` and substituted by Rasa at start-up.
 Bodies over CLAUDIA_ACTIONS_MAX_BODY bytes (16 MB) are refused with 413.
 
 ACTIONS_HOST (127.0.0.1), ACTIONS_PORT (5055), ACTION_SERVER_SANIC_WORKERS (worker processes,
-killed with the server: scripts/worker_processes.py).
+killed with the server: scripts/worker_processes.py), CLAUDIA_ACTION_THREADS (4: each action
+call runs in one of these threads, scripts/action_threads.py).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from sanic import Sanic, response
 from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 
+from scripts import action_threads
 from scripts.endpoints import HEADER, TOKEN_ENV
 from scripts.private_files import make_private
 from scripts.worker_processes import prepare_workers
@@ -70,6 +72,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO)
     from rasa_sdk import utils
 
+    action_threads.install()  # a wait for the database blocks only its own conversation
     app = create_app(token, int(os.environ.get("CLAUDIA_ACTIONS_MAX_BODY", DEFAULT_MAX_BODY)))
     logger.info("action server on http://%s:%s", args.host, args.port)
     prepare_workers()
