@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
@@ -41,6 +42,8 @@ from claudia.identity import bearer_token, token_expiry, verify_token
 
 logger = logging.getLogger(__name__)
 speedups.apply()
+# Set by scripts/serve_rasa.py when the Rasa server runs several workers.
+CLOSE_CONNECTIONS_ENV = "CLAUDIA_RASA_CLOSE_CONNECTIONS"
 
 
 def _bot_reply(sender_id: str, text: str, status: int = 200) -> HTTPResponse:
@@ -91,6 +94,14 @@ class ConnectedInput(InputChannel):
         @webhook.route("/messages", methods=["GET"])
         async def pending(request: Request) -> HTTPResponse:
             return await self._pending(request)
+
+        @webhook.middleware("response")
+        async def spread_the_next_message(request: Request, _response: HTTPResponse) -> None:
+            # With several Rasa workers (scripts/worker_sockets.py), a connection kept alive
+            # would bring every message of this client to the worker that accepted it: closing
+            # it lets the kernel spread the next one, as a reverse proxy's new connection would.
+            if os.environ.get(CLOSE_CONNECTIONS_ENV) and request.stream is not None:
+                request.stream.keep_alive = False
 
         history.add_routes(webhook)
         return webhook

@@ -64,7 +64,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         preload_shared_modules()
     prepare_workers()
     if int(workers) > 1:  # each worker its own socket, each message spread anew (scripts/worker_sockets.py)
-        os.environ["SANIC_KEEP_ALIVE"] = "False"
+        os.environ["CLAUDIA_RASA_CLOSE_CONNECTIONS"] = "1"  # read by channels/connected.py
         worker_sockets.install()
     _run_rasa(argv, token)
 

@@ -6,10 +6,11 @@ answered and is still running, not the idle one: measured under 20 concurrent
 conversations, one Rasa worker took 24.5 ms of CPU per turn and the other 1.1, and the
 second worker bought nothing (bench/changes.md). Here every worker gets its own socket,
 bound to the same port with `SO_REUSEPORT`, and the kernel spreads new connections over
-them by a hash of their addresses. The connections are not kept alive
-(`SANIC_KEEP_ALIVE`, set by scripts/serve_rasa.py), so each message is spread again
-instead of staying on the worker that accepted its conversation's first one; a reverse
-proxy opens a connection per request anyway (deploy/nginx.conf has no upstream keepalive).
+them by a hash of their addresses. The chat channel closes each connection after its
+answer (channels/connected.py, when scripts/serve_rasa.py sets
+CLAUDIA_RASA_CLOSE_CONNECTIONS), so each message is spread again instead of staying on the
+worker that accepted its client's first one; a reverse proxy opens a connection per
+request anyway (deploy/nginx.conf has no upstream keepalive).
 
 A worker that dies takes its socket with it (the parent closes its copies once the
 workers are started, each worker closes the others'), and the kernel spreads the next

@@ -206,3 +206,13 @@ def test_rasa_workers_share_the_classifiers_libraries_with_their_server(stack):
     assert libraries(server)
     for worker in workers:
         assert libraries(worker) <= libraries(server)
+
+
+def test_the_chat_channel_closes_each_connection_after_its_answer(stack):
+    """Rasa runs two workers, each on its own socket: a connection kept alive would bring all
+    of a client's messages to one of them (scripts/worker_sockets.py)."""
+    with requests.Session() as browser:
+        answer = browser.post(stack.webhook, json={"sender": f"spread-{os.getpid()}", "message": "bonjour"},
+                              timeout=60)
+    assert answer.status_code == 200 and answer.json()
+    assert answer.headers["connection"] == "close"

@@ -21,7 +21,6 @@ SERVER = textwrap.dedent("""
     from scripts import worker_sockets
     from scripts.worker_processes import prepare_workers
 
-    os.environ["SANIC_KEEP_ALIVE"] = "False"
     app = Sanic("pids")
 
     @app.get("/")
