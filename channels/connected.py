@@ -95,13 +95,14 @@ class ConnectedInput(InputChannel):
         async def pending(request: Request) -> HTTPResponse:
             return await self._pending(request)
 
-        @webhook.middleware("response")
-        async def spread_the_next_message(request: Request, _response: HTTPResponse) -> None:
-            # With several Rasa workers (scripts/worker_sockets.py), a connection kept alive
-            # would bring every message of this client to the worker that accepted it: closing
-            # it lets the kernel spread the next one, as a reverse proxy's new connection would.
-            if os.environ.get(CLOSE_CONNECTIONS_ENV) and request.stream is not None:
-                request.stream.keep_alive = False
+        # With several Rasa workers (scripts/worker_sockets.py), a connection kept alive
+        # would bring every message of this client to the worker that accepted it: closing
+        # it lets the kernel spread the next one, as a reverse proxy's new connection would.
+        if os.environ.get(CLOSE_CONNECTIONS_ENV):
+            @webhook.middleware("response")
+            async def spread_the_next_message(request: Request, _response: HTTPResponse) -> None:
+                if request.stream is not None:
+                    request.stream.keep_alive = False
 
         history.add_routes(webhook)
         return webhook

@@ -22,12 +22,10 @@ _Block = Tuple[Callable[[Text], List[Text]], Dict[Text, int], np.ndarray, int]
 class LinearScorer:
     """`predict_proba` for one text, from a fitted FeatureUnion(TfidfVectorizer…) + LogisticRegression."""
 
-    def __init__(self, blocks: List[_Block], weights: np.ndarray, intercept: np.ndarray,
-                 classes: np.ndarray, multinomial: bool):
+    def __init__(self, blocks: List[_Block], weights: np.ndarray, intercept: np.ndarray, multinomial: bool):
         self.blocks = blocks
         self.weights = weights  # one row per feature, one column per intent
         self.intercept = intercept
-        self.classes = classes
         self.multinomial = multinomial
 
     @classmethod
@@ -53,8 +51,7 @@ class LinearScorer:
             offset += len(vectorizer.vocabulary_)
         multinomial = classifier.multi_class == "multinomial" or (
             classifier.multi_class == "auto" and classifier.solver != "liblinear" and len(classifier.classes_) > 2)
-        return cls(blocks, np.ascontiguousarray(classifier.coef_.T), classifier.intercept_.copy(),
-                   classifier.classes_, multinomial)
+        return cls(blocks, np.ascontiguousarray(classifier.coef_.T), classifier.intercept_.copy(), multinomial)
 
     def predict_proba(self, text: Text) -> np.ndarray:
         scores = self.intercept.copy()

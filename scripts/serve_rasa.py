@@ -60,11 +60,13 @@ def main(argv: Optional[List[str]] = None) -> None:
     # Rasa reads SANIC_WORKERS and keeps one worker unless the lock store is shared.
     workers = os.environ.get("CLAUDIA_RASA_WORKERS") or str(DEFAULT_WORKERS)
     os.environ["SANIC_WORKERS"] = workers
+    prepare_workers()
     if int(workers) > 1:
         preload_shared_modules()
-    prepare_workers()
-    if int(workers) > 1:  # each worker its own socket, each message spread anew (scripts/worker_sockets.py)
-        os.environ["CLAUDIA_RASA_CLOSE_CONNECTIONS"] = "1"  # read by channels/connected.py
+        from channels.connected import CLOSE_CONNECTIONS_ENV
+
+        # Each worker its own socket, each message spread anew (scripts/worker_sockets.py).
+        os.environ[CLOSE_CONNECTIONS_ENV] = "1"
         worker_sockets.install()
     _run_rasa(argv, token)
 
