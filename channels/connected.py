@@ -95,9 +95,9 @@ class ConnectedInput(InputChannel):
         async def pending(request: Request) -> HTTPResponse:
             return await self._pending(request)
 
-        # With several Rasa workers (scripts/worker_sockets.py), a connection kept alive
+        # With several Rasa workers (scripts/worker_accept.py), a connection kept alive
         # would bring every message of this client to the worker that accepted it: closing
-        # it lets the kernel spread the next one, as a reverse proxy's new connection would.
+        # it sends the next one to whichever worker is free, as a proxy's new connection would.
         if os.environ.get(CLOSE_CONNECTIONS_ENV):
             @webhook.middleware("response")
             async def spread_the_next_message(request: Request, _response: HTTPResponse) -> None:

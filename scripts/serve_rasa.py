@@ -11,8 +11,9 @@ are capped at CLAUDIA_RASA_MAX_BODY bytes (1 MB: a chat message is 1,000
 characters at most); umask 077 and private databases (scripts/private_files.py).
 Worker processes: CLAUDIA_RASA_WORKERS (2), possible because the endpoints file has a
 lock store every worker sees (scripts/endpoints.py); they die with the server
-(scripts/worker_processes.py) and each listens on a socket of its own, connections not
-kept alive, so that the kernel shares the messages out (scripts/worker_sockets.py).
+(scripts/worker_processes.py) and each accepts a connection only when it has room for it,
+connections not kept alive, so that each message goes to a free worker
+(scripts/worker_accept.py; CLAUDIA_RASA_WORKER_SLOTS, 2).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from urllib.parse import urlparse
 from sqlalchemy.engine import make_url
 
 from scripts.private_files import make_private
-from scripts import worker_sockets
+from scripts import worker_accept
 from scripts.worker_processes import prepare_workers
 
 TOKEN_ENV = "CLAUDIA_RASA_API_TOKEN"
@@ -65,9 +66,9 @@ def main(argv: Optional[List[str]] = None) -> None:
         preload_shared_modules()
         from channels.connected import CLOSE_CONNECTIONS_ENV
 
-        # Each worker its own socket, each message spread anew (scripts/worker_sockets.py).
+        # One queue of connections, each taken by a worker with room (scripts/worker_accept.py).
         os.environ[CLOSE_CONNECTIONS_ENV] = "1"
-        worker_sockets.install()
+        worker_accept.install()
     _run_rasa(argv, token)
 
 

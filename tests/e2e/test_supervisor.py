@@ -209,8 +209,8 @@ def test_rasa_workers_share_the_classifiers_libraries_with_their_server(stack):
 
 
 def test_the_chat_channel_closes_each_connection_after_its_answer(stack):
-    """Rasa runs two workers, each on its own socket: a connection kept alive would bring all
-    of a client's messages to one of them (scripts/worker_sockets.py)."""
+    """Rasa runs two workers that take connections from one queue: a connection kept alive
+    would bring all of a client's messages to one of them (scripts/worker_accept.py)."""
     with requests.Session() as browser:
         answer = browser.post(stack.webhook, json={"sender": f"spread-{os.getpid()}", "message": "bonjour"},
                               timeout=60)
