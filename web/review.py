@@ -22,6 +22,7 @@ from claudia.models import Feedback, Handoff, JournalEntry
 from claudia.review_index import ReviewIndexer
 from claudia.review_queries import Filters, MessageFilters, ReviewQueries, iso  # noqa: F401 (re-exported)
 from claudia.review_store import CONFIRMED, CORRECTED, ReviewStore
+from web.cpu_meter import CpuMeter
 from web.review_story import StoryFile
 from web.review_training import Outcome, TrainingData, clean_text
 
@@ -30,6 +31,10 @@ logger = logging.getLogger(__name__)
 # assertion that Rasa copies into the session's metadata.
 HIDDEN_SLOTS = {"requested_slot", "session_started_metadata"}
 MAX_EVENTS_SHOWN = 2000
+# The background pass waits while the processors are busier than this, but never longer.
+BUSY_MACHINE = 0.7
+BUSY_WINDOW_SECONDS = 0.25
+LONGEST_INDEX_WAIT_SECONDS = 30.0
 
 
 class Review:
@@ -60,15 +65,29 @@ class Review:
         finally:
             self._pass.release()
 
-    async def run_indexer(self, every: float = 1.0) -> None:
-        """Background task of the web front: a pass every `every` seconds, in a worker thread."""
+    async def run_indexer(self, every: float = 1.0, meter: Optional[CpuMeter] = None,
+                          longest_wait: float = LONGEST_INDEX_WAIT_SECONDS) -> None:
+        """Background task of the web front: a pass every `every` seconds, in a worker thread.
+
+        While the processors were busier than BUSY_MACHINE over the last quarter of a second
+        (users being answered), the pass waits, `longest_wait` seconds at most; a page still
+        brings the index up to date before it is shown."""
+        meter = meter or CpuMeter()
+        loop = asyncio.get_running_loop()
+        last_pass = loop.time() - every
         while True:
+            await asyncio.sleep(min(every, BUSY_WINDOW_SECONDS))
+            busy = meter.busy_fraction() >= BUSY_MACHINE
+            waited = loop.time() - last_pass
+            if waited < every or (busy and waited < longest_wait):
+                continue
             try:
                 while await asyncio.to_thread(self.refresh):
                     await asyncio.sleep(0)  # catching up: go on, leaving the event loop its turn
             except Exception:  # a locked or unreachable database must not stop the task
                 logger.exception("indexation de la revue")
-            await asyncio.sleep(every)
+            last_pass = loop.time()
+            meter.busy_fraction()  # the next window starts after the pass, not counting it
 
     # -- reading ----------------------------------------------------------------------------------------
     def search(self, filters: Filters, before: Optional[str] = None, per_page: int = 20) -> Dict[str, Any]:
