@@ -8,15 +8,15 @@ conversations one worker often held twelve messages and the other eight, and the
 was twice the median.
 
 Here the workers share one socket again, but each accepts a connection only while fewer
-than `slots` of its own are busy (a request being handled or answered, or a connection
-accepted less than `GRACE_SECONDS` ago that has not sent its request yet). The waiting
+than `slots` of its own are busy (a request received whole, being handled or answered, or
+a connection accepted less than `GRACE_SECONDS` ago whose request is not all in yet). The waiting
 connections stay in the kernel's queue, in order, and go to whichever worker frees a slot
 first: one queue for several servers. The chat channel closes each connection after its
 answer (channels/connected.py, when scripts/serve_rasa.py sets
 CLAUDIA_RASA_CLOSE_CONNECTIONS), so every message goes through that queue.
 
-A connection that sends nothing stops counting after `GRACE_SECONDS`, so idle or slow
-clients hold no slot for long; a reverse proxy (deploy/nginx.conf) buffers requests anyway.
+A connection whose request is not all in (nothing sent, headers or body trickling) stops
+counting after `GRACE_SECONDS`, so idle or slow clients hold no slot for long; a reverse proxy (deploy/nginx.conf) buffers requests anyway.
 A worker that dies stops accepting; the others go on with the same socket.
 """
 from __future__ import annotations
@@ -36,12 +36,11 @@ from sanic.server.runners import serve
 
 SLOTS_ENV = "CLAUDIA_RASA_WORKER_SLOTS"
 DEFAULT_SLOTS = 2
-# How long a new connection holds a slot before its request arrives: on a loopback or LAN
-# the request comes with the connection, so only an idle client reaches this.
+# How long a new connection holds a slot before its whole request arrives: on a loopback or
+# LAN the request comes with the connection, so only an idle or slow client reaches this.
 GRACE_SECONDS = 0.1
 # A slot also frees when a request ends on a connection kept open; look again this often.
 RECHECK_SECONDS = 0.05
-BUSY_STAGES = (Stage.HANDLER, Stage.RESPONSE)
 
 
 class Connections(set):
@@ -75,8 +74,7 @@ class Gate:
         now = self.loop.time()
         self.accepted_at = {protocol: at for protocol, at in self.accepted_at.items()
                             if protocol in self.connections and now - at < GRACE_SECONDS}
-        return sum(1 for protocol in self.connections
-                   if protocol in self.accepted_at or _stage(protocol) in BUSY_STAGES)
+        return sum(1 for protocol in self.connections if protocol in self.accepted_at or _handling(protocol))
 
     async def _room(self) -> None:
         while self.busy() >= self.slots:
@@ -108,9 +106,12 @@ class Gate:
             pass
 
 
-def _stage(protocol: Any) -> Optional[Stage]:
+def _handling(protocol: Any) -> bool:
+    """True once the whole request (headers and body) is in, until its answer is sent."""
     http = getattr(protocol, "_http", None)
-    return None if http is None else http.stage
+    if http is None:
+        return False
+    return http.stage is Stage.RESPONSE or (http.stage is Stage.HANDLER and not http.request_body)
 
 
 def serve_gated(sock: socket.socket, settings: Dict[str, Any], slots: int) -> None:

@@ -30,6 +30,10 @@ SERVER = textwrap.dedent("""
     async def pid(_):
         return response.text(str(os.getpid()))
 
+    @app.post("/echo")
+    async def echo(request):
+        return response.text(str(len(request.body)))
+
     @app.get("/slow")
     async def slow(_):
         handling["now"] += 1
@@ -116,6 +120,23 @@ def test_clients_that_send_nothing_or_dawdle_hold_no_slot(one_slot_each):
         assert time.monotonic() - started < 3
     finally:
         for client in idle + dawdling:
+            client.close()
+
+
+def test_clients_that_send_their_headers_but_dawdle_over_the_body_hold_no_slot(one_slot_each):
+    _, url, port = one_slot_each
+    dawdling = [socket.create_connection(("127.0.0.1", port)) for _ in range(4)]
+    try:
+        for client in dawdling:
+            client.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{")  # and no more
+        time.sleep(0.3)
+        started = time.monotonic()
+        answers = [requests.post(url + "echo", data=b"{}", timeout=10).text for _ in range(4)]
+        assert answers == ["2"] * 4
+        # The body is part of the request: a worker counts a request as its own once it is all in.
+        assert time.monotonic() - started < 3
+    finally:
+        for client in dawdling:
             client.close()
 
 
