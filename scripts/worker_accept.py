@@ -8,16 +8,17 @@ conversations one worker often held twelve messages and the other eight, and the
 was twice the median.
 
 Here the workers share one socket again, but each accepts a connection only while fewer
-than `slots` of its own are busy (a request received whole, being handled or answered, or
-a connection accepted less than `GRACE_SECONDS` ago whose request is not all in yet). The waiting
-connections stay in the kernel's queue, in order, and go to whichever worker frees a slot
-first: one queue for several servers. The chat channel closes each connection after its
-answer (channels/connected.py, when scripts/serve_rasa.py sets
+than `slots` of its own are busy (a request received whole, being handled or answered, or a
+connection accepted less than `GRACE_SECONDS` ago whose request is not all in yet). The
+waiting connections stay in the kernel's queue, in order, and go to whichever worker frees
+a slot first: one queue for several servers. The chat channel closes each connection after
+its answer (channels/connected.py, when scripts/serve_rasa.py sets
 CLAUDIA_RASA_CLOSE_CONNECTIONS), so every message goes through that queue.
 
 A connection whose request is not all in (nothing sent, headers or body trickling) stops
-counting after `GRACE_SECONDS`, so idle or slow clients hold no slot for long; a reverse proxy (deploy/nginx.conf) buffers requests anyway.
-A worker that dies stops accepting; the others go on with the same socket.
+counting after `GRACE_SECONDS`, so idle or slow clients hold no slot for long; a reverse
+proxy (deploy/nginx.conf) buffers requests anyway. A worker that dies stops accepting; the
+others go on with the same socket.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 The review index's background pass (web/review.py) costs about 2 ms of processor per
 conversation turn and takes the database's writer turn; while the machine is busy
-answering users it waits (bench/changes.md: +7 % turns per second under load). Read from
+answering users it waits (bench/changes.md: +5 % turns per second under load). Read from
 Linux's /proc/stat; where it cannot be read, the machine is never deemed busy.
 """
 from __future__ import annotations

@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from tests.conftest import ROOT
+from tests.e2e.stack import free_port
 
 SERVER = textwrap.dedent("""
     import asyncio, os, sys
@@ -48,14 +49,8 @@ SERVER = textwrap.dedent("""
 """)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _start(slots: int):
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], cwd=ROOT,
                               env=dict(os.environ, CLAUDIA_RASA_WORKER_SLOTS=str(slots)),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
