@@ -7,7 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 from claudia import messages, services
-from claudia.assertions import SEAL_KEY
+from claudia.assertions import SEAL_KEY, digest
 
 # Intents that ask something beside the current step; the form lets rules answer them.
 INTERRUPTIONS = {"demander_definition", "demander_prerequis", "annuler", "recommencer", "demander_agent"}
@@ -25,6 +25,7 @@ PROCEDURE_SLOTS = [
     "demande_en_attente",
     "confirmation_action",
     "issue_procedure",
+    "relances",
     "requested_slot",
 ]
 
@@ -80,6 +81,30 @@ def current_login(tracker: Tracker) -> Optional[str]:
     latest = tracker.latest_message or {}
     return services.assertions().login_for(
         latest.get(SEAL_KEY), latest.get("message_id"), tracker.sender_id, latest.get("text"))
+
+
+def saw_question(tracker: Tracker, prompt: str) -> bool:
+    """Had the user seen the assistant's latest `prompt` when they sent the latest message?
+
+    The channel seals the last message the user had on screen: a message sent before the
+    answer to the previous one arrived (« Confirmer » then « oui je confirme ») did not see
+    the question and must not be read as its answer; one sent after it, or after anything
+    said since, did. Not-connected messages carry no seal: the events are all there is.
+    """
+    latest = tracker.latest_message or {}
+    seen = services.assertions().seen_prompt(
+        latest.get(SEAL_KEY), latest.get("message_id"), tracker.sender_id, latest.get("text"))
+    if seen is None:
+        return True
+    since: List[str] = []
+    events = list(tracker.events)
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
+    for event in reversed(events[:last_user]):
+        if event.get("event") == "bot" and event.get("text"):
+            since.append(event["text"])
+            if prompt in event["text"]:
+                break
+    return seen in {digest(text) for text in since}
 
 
 def spend_confirmation(tracker: Tracker, expected_prompt: str) -> Optional[str]:

@@ -17,10 +17,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from claudia import messages, services
-from actions.context import current_login, evaluation_pending, latest_intent, latest_text, reset_procedure
+from actions.context import (
+    current_login, evaluation_pending, latest_intent, latest_text, reset_procedure, saw_question,
+)
 from claudia.feedback import NEGATIVE, POSITIVE, REASONS
 from actions.procedure_prompts import AsksNextStep
-from claudia.vocabulary import mentions_procedure, normalize
+from actions.repair_steps import RepairsSteps
+from claudia.repair import NEW_REQUEST
+from claudia.vocabulary import evaluation_in_words, mentions_procedure, normalize, yes_no
 
 EVALUATION_SLOTS = ["motif_insatisfaction", "commentaire", "envoi_commentaire"]
 POSITIVE_INTENTS = {"evaluer_positif", "affirmer", "remercier"}
@@ -33,6 +37,21 @@ _REASON_WORDS = (
     ("reponse_compliquee", r"complique|complexe|difficile|technique|jargon|\btroisieme|\b3\b"),
     ("autre", r"\bautre|\bdernier|\bquatrieme|\baucun|\b4\b"),
 )
+
+
+CLICKED_VOTES = {"/evaluer_positif": True, "/evaluer_negatif": False}
+
+
+def vote_given(tracker: Tracker) -> Optional[bool]:
+    """The vote in the latest message: a click on 👍 / 👎, or words that evaluate, typed after
+    the user saw « Cette réponse vous a-t-elle aidé ? ». None for anything else (a request, a
+    protest, a goodbye, a confirmation sent twice): the evaluation is optional."""
+    text = latest_text(tracker)
+    if text.startswith("/"):
+        return CLICKED_VOTES.get(text.split("{", 1)[0])
+    if not saw_question(tracker, messages.EVALUATION_QUESTION):
+        return None
+    return evaluation_in_words(text)
 
 
 def reset_evaluation() -> List[Dict[Text, Any]]:
@@ -66,14 +85,42 @@ def reason_in_words(tracker: Tracker) -> Optional[str]:
     return None
 
 
-class ValidateFormulaireEvaluation(AsksNextStep, FormValidationAction):
+_SEND = re.compile(r"\benvo[iy]")
+
+
+def _send_in_words(tracker: Tracker) -> Optional[bool]:
+    """« envoyer », « envoie le commentaire »: the Envoyer button in words."""
+    text = normalize(latest_text(tracker))
+    if _SEND.search(text):
+        return not re.search(r"\bpas\b|\bne\b|\bn'", text)
+    return None
+
+
+class ValidateFormulaireEvaluation(RepairsSteps, AsksNextStep, FormValidationAction):
+    # a new request leaves the evaluation (the 👎 already given is kept): rules start it
+    also_leaving = {NEW_REQUEST}
+
     def name(self) -> Text:
         return "validate_formulaire_evaluation"
+
+    def awaits(self, step: Text, tracker: Tracker) -> bool:
+        if _cancelled(tracker):
+            return True
+        if step == "motif_insatisfaction":
+            return reason_in_words(tracker) is not None
+        if step == "commentaire":
+            return not _leaves(tracker)
+        if step == "envoi_commentaire":
+            return latest_intent(tracker) in ("affirmer", "nier") or _send_in_words(tracker) is not None
+        return True
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> List[Text]:
         if tracker.get_slot("requested_slot") is None and latest_intent(tracker) == "nier" and \
                 not evaluation_pending(tracker, closing_loops={"formulaire_statut"}):
             return []  # a "non" that answered something else: no evaluation to collect
+        if tracker.get_slot("requested_slot") is None and not latest_text(tracker).startswith("/") \
+                and vote_given(tracker) is not False:
+            return []  # words that do not evaluate (a correction, a protest): no 👎 to explain
         if tracker.get_slot("envoi_commentaire") is False:
             # Cancelled: nothing more to ask. The slot stays listed so that the
             # SDK keeps (validates) the value that ends the form.
@@ -114,6 +161,8 @@ class ValidateFormulaireEvaluation(AsksNextStep, FormValidationAction):
         if _leaves(tracker):
             return {}
         intent = latest_intent(tracker)
+        if _send_in_words(tracker) is not None:
+            return {"envoi_commentaire": _send_in_words(tracker)}
         if intent == "affirmer":
             return {"envoi_commentaire": True}
         if intent == "nier" or _cancelled(tracker):
@@ -144,6 +193,17 @@ def record_thumbs_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> List
     return reset_evaluation()
 
 
+def _no_vote(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+    """A « oui », « merci » or protest that evaluates nothing: no vote is stored. A yes sent
+    twice (« Confirmer » then « oui je confirme ») leaves the optional question open."""
+    if evaluation_pending(tracker) and yes_no(latest_text(tracker)) is True:
+        dispatcher.utter_message(text=messages.DEMARCHE_TERMINEE)
+        dispatcher.utter_message(text=messages.EVALUATION_QUESTION, buttons=messages.EVALUATION_BUTTONS)
+        return []
+    dispatcher.utter_message(text=messages.PAS_D_EVALUATION, buttons=messages.MENU_BUTTONS + [messages.AGENT_BUTTON])
+    return reset_evaluation()
+
+
 class EnregistrerEvaluation(Action):
     """Stores the vote (and reason, comment) with the procedure it is about."""
 
@@ -157,10 +217,8 @@ class EnregistrerEvaluation(Action):
             if latest_intent(tracker) not in POSITIVE_INTENTS:
                 dispatcher.utter_message(text=messages.NEUTRE, buttons=messages.MENU_BUTTONS)
                 return reset_evaluation()
-            if not evaluation_pending(tracker):
-                # A "merci" or "oui" about something else: no vote was given.
-                dispatcher.utter_message(text=messages.MERCI_SANS_EVALUATION, buttons=messages.MENU_BUTTONS)
-                return reset_evaluation()
+            if not evaluation_pending(tracker) or vote_given(tracker) is not True:
+                return _no_vote(dispatcher, tracker)
             return record_thumbs_up(dispatcher, tracker)
         sent = tracker.get_slot("envoi_commentaire") is True
         store.record(

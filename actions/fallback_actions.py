@@ -17,8 +17,8 @@ from rasa_sdk.types import DomainDict
 
 from claudia import messages
 from actions.context import current_login, evaluation_pending, latest_intent, latest_text, previous_user_intent
-from actions.evaluation_actions import record_thumbs_up
-from claudia.vocabulary import courtesy, evaluation_in_words, mentions_procedure, requested_operation
+from actions.evaluation_actions import record_thumbs_up, vote_given
+from claudia.vocabulary import courtesy, mentions_procedure, requested_operation
 
 NOT_UNDERSTOOD = {"nlu_fallback"}
 MAX_CHOICES = 3
@@ -71,13 +71,12 @@ class MessageIncompris(Action):
             dispatcher.utter_message(text=messages.refusal("non_connecte"))
             return []
         pending = evaluation_pending(tracker)
-        if pending and evaluation_in_words(text) is not None:
+        if pending and vote_given(tracker) is not None:
             return self._answer_evaluation(dispatcher, tracker, text)
         if latest_intent(tracker) == "hors_perimetre" and not mentions_procedure(text):
-            dispatcher.utter_message(text=messages.HORS_PERIMETRE, buttons=messages.MENU_BUTTONS)
+            dispatcher.utter_message(text=messages.HORS_PERIMETRE_AIDE,
+                                     buttons=messages.MENU_BUTTONS + [messages.AGENT_BUTTON])
             return []
-        if pending:
-            return self._answer_evaluation(dispatcher, tracker, text)
         kind = courtesy(text)
         if kind:
             dispatcher.utter_message(response=f"utter_{kind}")
@@ -96,13 +95,9 @@ class MessageIncompris(Action):
     @staticmethod
     def _answer_evaluation(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[Dict[Text, Any]]:
         """The evaluation answered in words the model was unsure of: « top », « bof »..."""
-        vote = evaluation_in_words(text)
-        if vote is True:
+        if vote_given(tracker) is True:
             return record_thumbs_up(dispatcher, tracker)
-        if vote is False:
-            return [FollowupAction("formulaire_evaluation")]  # the reasons, as after 👎
-        dispatcher.utter_message(text=messages.EVALUATION_NON_COMPRISE, buttons=messages.EVALUATION_BUTTONS)
-        return []
+        return [FollowupAction("formulaire_evaluation")]  # the reasons, as after 👎
 
     @staticmethod
     def _offer_meanings(dispatcher: CollectingDispatcher, meanings: List[str]) -> None:

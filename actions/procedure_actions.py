@@ -15,6 +15,7 @@ from actions.context import current_login, reset_procedure, spend_confirmation
 from actions.procedure_prompts import QUESTIONS
 from claudia.registry import ABANDONED, ACTIVATE, DONE, REFUSED, Attempt, Refusal
 from claudia.sirene import SireneUnavailable
+from claudia.siret import format_siret
 
 logger = logging.getLogger(__name__)
 
@@ -87,8 +88,10 @@ class TerminerProcedure(Action):
             dispatcher.utter_message(text=messages.refusal(ending))
         else:
             ending = self._check_then_carry_out(dispatcher, tracker, attempt)
+        events = reset_procedure() + [SlotSet("derniere_procedure", _summary(tracker, ending))]
+        events += offer_next_structure(dispatcher, tracker)
         offer_evaluation(dispatcher)
-        return reset_procedure() + [SlotSet("derniere_procedure", _summary(tracker, ending))]
+        return events
 
     def _check_then_carry_out(self, dispatcher: CollectingDispatcher, tracker: Tracker, attempt: Attempt) -> str:
         try:
@@ -133,6 +136,18 @@ class TerminerProcedure(Action):
         successor = tracker.get_slot("fiche_successeur") if structure.get("successor_siret") else None
         dispatcher.utter_message(text=messages.done(attempt.operation, structure, successor))
         return DONE
+
+
+def offer_next_structure(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+    """The second structure the user named with the first: offered now, its SIRET kept for
+    the procedure a button starts (read like a message not understood, `demande_en_attente`)."""
+    following = tracker.get_slot("siret_suivant")
+    if not following:
+        return []
+    dispatcher.utter_message(text=messages.STRUCTURE_SUIVANTE.format(siret=format_siret(following)),
+                             buttons=[{"title": "Activer cette structure", "payload": "/activer_structure"},
+                                      {"title": "Inactiver cette structure", "payload": "/inactiver_structure"}])
+    return [SlotSet("siret_suivant", None), SlotSet("demande_en_attente", following)]
 
 
 def offer_evaluation(dispatcher: CollectingDispatcher) -> None:

@@ -29,10 +29,12 @@ from actions.procedure_changes import (
     target_siret,
     use_announced_successor,
 )
+from actions import procedure_answers
 from actions.procedure_prompts import AsksNextStep
+from actions.repair_steps import RepairsSteps
 from claudia.registry import ACTIVATE, INACTIVATE, REFUSED, Attempt, Refusal
 from claudia.sirene import SireneUnavailable
-from claudia.siret import read_siret
+from claudia.siret import SIREN_LENGTH, format_siret, read_siret
 from claudia.vocabulary import canonical_structure_type, structure_type
 
 logger = logging.getLogger(__name__)
@@ -46,9 +48,12 @@ def _say_refusal(dispatcher: CollectingDispatcher, refusal: Refusal) -> None:
     )
 
 
-class ValidateFormulaireStatut(AsksNextStep, FormValidationAction):
+class ValidateFormulaireStatut(RepairsSteps, AsksNextStep, FormValidationAction):
     def name(self) -> Text:
         return "validate_formulaire_statut"
+
+    def awaits(self, step: Text, tracker: Tracker) -> bool:
+        return procedure_answers.awaits(step, tracker)
 
     async def required_slots(
         self,
@@ -120,16 +125,21 @@ class ValidateFormulaireStatut(AsksNextStep, FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         requested = tracker.get_slot("requested_slot")
-        if tracker.get_slot("siret") or requested not in FIRST_STEPS:
+        if requested not in FIRST_STEPS and requested != "confirmation_structure":
             return {}
         if latest_intent(tracker) in INTERRUPTIONS:
             return {}
         text = request_text(tracker)
         if not text or text.startswith("/"):
             return {}  # a button payload never carries a SIRET
-        if requested == "siret" or read_siret(text).error != "absent":
+        if tracker.get_slot("siret"):
+            return procedure_answers.corrected_siret(dispatcher, tracker)
+        joined = procedure_answers.siren_then_nic(tracker) if requested == "siret" else None
+        if joined:
+            return {"siret": joined}
+        if requested == "siret" or len(read_siret(text).digits) >= SIREN_LENGTH:
             return {"siret": text}
-        return {}
+        return {}  # « au 1er janvier » in a request is no SIRET
 
     def validate_siret(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -141,12 +151,20 @@ class ValidateFormulaireStatut(AsksNextStep, FormValidationAction):
             dispatcher.utter_message(text=messages.siret_error(reading.error, reading.digits))
             return {"siret": None}
         # "inactiver X, repris par Y": Y is kept for the successor step
-        return {"siret": reading.siret, "siret_successeur_annonce": announced_successor(value)}
+        updates = {"siret": reading.siret, "siret_successeur_annonce": announced_successor(value)}
+        others = procedure_answers.other_structures(value, reading.siret)
+        if others:  # « la mairie et l'école »: one after the other
+            dispatcher.utter_message(text=messages.DEUX_STRUCTURES.format(
+                premier=format_siret(reading.siret), second=format_siret(others[0])))
+            updates["siret_suivant"] = others[0]
+        return updates
 
     # -- confirmations -------------------------------------------------------------------
     def extract_confirmation_structure(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") == "confirmation_structure" and procedure_answers.new_target(tracker):
+            return {}  # another SIRET: extract_siret takes it and the card is shown again
         return answer_yes_no("confirmation_structure", dispatcher, tracker)
 
     def validate_confirmation_structure(
@@ -160,6 +178,14 @@ class ValidateFormulaireStatut(AsksNextStep, FormValidationAction):
     def extract_successeur_existe(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "successeur_existe":
+            return {}
+        text = procedure_answers.typed(tracker)
+        if procedure_answers.no_successor(tracker):
+            return {"successeur_existe": False}
+        if read_siret(text).error != "absent" and latest_intent(tracker) not in INTERRUPTIONS:
+            # « oui bien sûr, la comcom : 200 054 781 00014 »: yes, and here it is
+            return {"successeur_existe": True, "siret_successeur": text}
         return answer_yes_no("successeur_existe", dispatcher, tracker)
 
     def validate_successeur_existe(
@@ -191,7 +217,9 @@ class ValidateFormulaireStatut(AsksNextStep, FormValidationAction):
             return {}
         if latest_intent(tracker) in INTERRUPTIONS or latest_text(tracker).startswith("/"):
             return {}
-        return {"siret_successeur": latest_text(tracker)}
+        if procedure_answers.no_successor(tracker):
+            return {"successeur_existe": False}  # « dans ce cas on n'en a pas d'autre »
+        return {"siret_successeur": procedure_answers.siren_then_nic(tracker) or latest_text(tracker)}
 
     def validate_siret_successeur(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -265,12 +293,7 @@ class ValidateFormulaireStatut(AsksNextStep, FormValidationAction):
 
 
 def _fiche(structure: dict, etablissement) -> dict:
-    return {
-        "siret": structure["siret"],
-        "name": structure["name"],
-        "status": structure["status"],
-        "kind": structure["kind"],
-        "sirene_active": etablissement.active,
-        "sirene_denomination": etablissement.denomination,
-        "sirene_address": etablissement.address,
-    }
+    """The structure card's data (guide step 6): the registry's row and what SIRENE says."""
+    return {**{key: structure[key] for key in ("siret", "name", "status", "kind")},
+            "sirene_active": etablissement.active, "sirene_denomination": etablissement.denomination,
+            "sirene_address": etablissement.address}

@@ -89,6 +89,13 @@ class MessageAssertions:
         claims = self._verified(seal, message_id, conversation_id, text)
         return claims["login"] if claims else None
 
+    def seen_prompt(self, seal: Any, message_id: Optional[str], conversation_id: str,
+                    text: Optional[str]) -> Optional[str]:
+        """The digest of the assistant's last message when the user sent this one; None when
+        the message carries no valid seal (not signed in)."""
+        claims = self._verified(seal, message_id, conversation_id, text)
+        return None if claims is None else claims["prompt"]
+
     def spend_confirmation(self, seal: Any, message_id: Optional[str], conversation_id: str,
                            text: Optional[str], expected_prompt: str) -> Optional[str]:
         """The login who confirmed `expected_prompt` with this message, once; None otherwise."""

@@ -9,15 +9,13 @@ locked, and journals the outcome in that same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, List, Optional
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from claudia.db import Database
 from claudia.models import (
-    ALL_ROLES,
-    KIND_PRIVATE,
     KIND_PUBLIC,
     STATUS_ACTIVE,
     STATUS_INACTIVE,
@@ -28,8 +26,8 @@ from claudia.models import (
     User,
     utcnow,
 )
+from claudia.registry_file import parse_structure, parse_users
 from claudia.sirene import Etablissement
-from claudia.siret import read_siret
 
 ACTIVATE, INACTIVATE = "activer", "inactiver"
 DONE, REFUSED, ABANDONED = "effectuee", "refusee", "abandonnee"
@@ -54,6 +52,11 @@ class Attempt:
     siret: Optional[str]
     successor_siret: Optional[str] = None
     extra: Dict[str, Any] = field(default_factory=dict)
+
+
+def structures_of(session: Session, login: str) -> List[dict]:
+    query = select(Structure).join(Role, Role.siret == Structure.siret).where(Role.login == login)
+    return [found.as_dict() for found in session.execute(query.order_by(Structure.name)).scalars()]
 
 
 def is_structure_manager(session: Session, login: str, siret: str) -> bool:
@@ -149,6 +152,11 @@ class Registry:
             found = _get(session, siret)
             return found.as_dict() if found else None
 
+    def managed_structures(self, login: str) -> List[dict]:
+        """The structures `login` has any role on (read-only questions)."""
+        with self.db.read() as session:
+            return structures_of(session, login)
+
     def is_empty(self) -> bool:
         with self.db.read() as session:
             return session.execute(select(Structure.siret).limit(1)).first() is None
@@ -226,9 +234,9 @@ class Registry:
     # -- administration --------------------------------------------------
     def replace_all(self, data: dict) -> Dict[str, int]:
         """Replaces structures, users and roles with `data` (the YAML format)."""
-        structures = [_parse_structure(item) for item in data.get("structures") or []]
+        structures = [parse_structure(item) for item in data.get("structures") or []]
         known = {s.siret for s in structures}
-        users, roles = _parse_users(data.get("users") or [], known)
+        users, roles = parse_users(data.get("users") or [], known)
         with self.db.write() as session:
             session.execute(delete(Role))
             session.execute(delete(User))
@@ -252,46 +260,3 @@ def _entry(attempt: Attempt, outcome: str, reason: Optional[str], detail: str = 
         reason=reason,
         detail=detail or None,
     )
-
-
-def _valid_siret(value: Any, where: str) -> str:
-    reading = read_siret(str(value or ""))
-    if not reading.is_valid or reading.digits != str(value).replace(" ", ""):
-        raise ValueError(f"{where}: SIRET invalide {value!r}")
-    return reading.siret
-
-
-def _parse_structure(item: dict) -> Structure:
-    siret = _valid_siret(item.get("siret"), "structure")
-    kind = item.get("kind", KIND_PUBLIC)
-    status = item.get("status", STATUS_ACTIVE)
-    if kind not in (KIND_PUBLIC, KIND_PRIVATE):
-        raise ValueError(f"structure {siret}: kind doit être public ou private")
-    if status not in (STATUS_ACTIVE, STATUS_INACTIVE):
-        raise ValueError(f"structure {siret}: status doit être active ou inactive")
-    successor = item.get("successor_siret")
-    return Structure(
-        siret=siret,
-        name=str(item.get("name") or siret),
-        kind=kind,
-        status=status,
-        successor_siret=_valid_siret(successor, f"successeur de {siret}") if successor else None,
-        updated_at=utcnow(),
-    )
-
-
-def _parse_users(items: Iterable[dict], known_sirets: set) -> tuple:
-    users, roles = [], []
-    for item in items:
-        login = str(item.get("login") or "").strip()
-        if not login:
-            raise ValueError("utilisateur sans login")
-        users.append(User(login=login, name=str(item.get("name") or login)))
-        for grant in item.get("roles") or []:
-            siret = _valid_siret(grant.get("siret"), f"rôle de {login}")
-            if siret not in known_sirets:
-                raise ValueError(f"rôle de {login}: structure {siret} absente du fichier")
-            if grant.get("role") not in ALL_ROLES:
-                raise ValueError(f"rôle de {login}: rôle inconnu {grant.get('role')!r}")
-            roles.append(Role(login=login, siret=siret, role=grant["role"]))
-    return users, roles

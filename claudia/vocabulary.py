@@ -154,19 +154,29 @@ def yes_no(text: Optional[str]) -> Optional[bool]:
 
 # -- the evaluation and courtesies, when the model is unsure -----------------------------------
 _GOOD = re.compile(
-    r"\b(?:super|top|genial|parfait|nickel|impeccable|excellent|bravo|cool|merci|mci|mrc|thx|thanks|bien|"
-    r"utile|efficace|clair|satisfaite?|contente?|ravie?|good|great|perfect|helpful)\b|👍|:\)")
+    r"^(?:(?:tres|trop|vraiment|c'est|c|ca va) )?bien\b|"
+    r"\b(?:super|top|genial|parfait|nickel|impeccable|excellent|bravo|cool|merci|mci|mrc|thx|thanks|"
+    r"utile|aide|efficace|clair|satisfaite?|contente?|ravie?|good|great|perfect|helpful)\b|👍|:\)|pouce (?:en )?(?:haut|leve)")
 _BAD = re.compile(
     r"\b(?:bof+|nul+e?|naze|moyen|mouais|mauvaise?|inutile|decue?|decevant|insatisfaite?|mecontente?|"
-    r"bad|useless|horrible|catastrophique)\b|👎|:\(|pas (?:terrible|top|genial|fou)")
+    r"bad|useless|horrible|catastrophique)\b|👎|:\(|pas (?:terrible|top|genial|fou)|pouce (?:en )?bas|pouce baisse")
+
+
+_NOT_A_VOTE = re.compile(r"confirm|valid|\bje (?:suis|veux|voudrais|dois)\b|\?|au ?revoir|bonne (?:journee|soiree)|"
+                         r"a bientot|bye|plus tard|je reviens|je reviendrai")
 
 
 def evaluation_in_words(text: Optional[str]) -> Optional[bool]:
-    """« Cette réponse vous a-t-elle aidé ? » answered in words: True (👍), False (👎) or None."""
+    """« Cette réponse vous a-t-elle aidé ? » answered in words: True (👍), False (👎) or None.
+
+    A confirmation said twice (« oui je confirme »), a protest (« je suis pourtant
+    connectée ») or a question is no evaluation, whatever yes or praise it holds."""
     normalized = " ".join(normalize(text).split())
+    if _NOT_A_VOTE.search(normalized) or re.search(r"\d{3}", normalized):
+        return None
     said = yes_no(normalized)
-    if said is not None:
-        return said
+    if said is not None and (len(normalized.split()) <= 4 or _GOOD.search(normalized) or _BAD.search(normalized)):
+        return said  # a long « d'accord, je me connecte et je reviens » evaluates nothing
     if _BAD.search(normalized):
         return False
     if _GOOD.search(normalized):

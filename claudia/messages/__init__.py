@@ -10,3 +10,4 @@ from claudia.messages.evaluation import *  # noqa: F401,F403
 from claudia.messages.help import *  # noqa: F401,F403
 from claudia.messages.livechat import *  # noqa: F401,F403
 from claudia.messages.procedure import *  # noqa: F401,F403
+from claudia.messages.repair import *  # noqa: F401,F403

@@ -34,10 +34,10 @@ def test_reason_from_button_or_words(env, dispatcher, domain, text, entities, ex
 
 
 def test_unknown_reason_is_asked_again(env, dispatcher, domain):
-    tracker = make_tracker({"requested_slot": "motif_insatisfaction"}, intent="hors_perimetre", text="bof",
+    tracker = make_tracker({"requested_slot": "motif_insatisfaction"}, intent="nlu_fallback", text="bof",
                            active_loop="formulaire_evaluation")
     _, slots = run(ValidateFormulaireEvaluation(), tracker, dispatcher, domain)
-    assert slots["motif_insatisfaction"] is None and slots["requested_slot"] == "motif_insatisfaction"
+    assert slots.get("motif_insatisfaction") is None and slots["requested_slot"] == "motif_insatisfaction"
     assert messages.MOTIF_NON_COMPRIS in texts(dispatcher)
 
 

@@ -62,14 +62,14 @@ def test_private_structure_is_explained(registry, dispatcher, domain):
         ("21930001900012", "clé de contrôle est incorrecte"),
         ("219300019", "c'est un SIREN"),
         ("2193000190001", "en compte 13"),
-        ("je ne sais pas", "pas trouvé de numéro SIRET"),
+        ("le numéro de la mairie", "pas trouvé de numéro SIRET"),
     ],
 )
 def test_wrong_siret_is_explained_and_asked_again(registry, dispatcher, domain, text, expected):
     tracker = make_tracker({"type_structure": "publique", "action_statut": "activer", "requested_slot": "siret"},
                            intent="informer_siret", text=text)
     slots = run_form(tracker, dispatcher, domain)
-    assert slots["siret"] is None and slots["requested_slot"] == "siret"
+    assert slots.get("siret") is None and slots["requested_slot"] == "siret"
     assert expected in texts(dispatcher)
 
 
@@ -135,17 +135,18 @@ def test_no_means_another_siret(registry, dispatcher, domain):
 def test_yes_no_question_insists_politely(registry, dispatcher, domain):
     slots = _confirmed_structure(ECOLE, "inactiver", False) | {"requested_slot": "confirmation_structure"}
     result = run_form(make_tracker(slots, intent="saluer", text="bof"), dispatcher, domain)
-    assert result["confirmation_structure"] is None
-    assert result["requested_slot"] == "confirmation_structure"
+    assert result.get("confirmation_structure") is None
+    assert result["requested_slot"] == "confirmation_structure" and result["relances"] == 1
     assert messages.REPONDRE_OUI_NON in texts(dispatcher)
 
 
-def test_a_question_leaves_the_step_to_the_rules(registry, dispatcher, domain):
+def test_a_question_is_answered_and_the_same_step_asked_again(registry, dispatcher, domain):
     slots = _confirmed_structure(ECOLE, "inactiver", False) | {"requested_slot": "confirmation_structure"}
     result = run_form(make_tracker(slots, intent="demander_definition", text="c'est quoi SIRENE ?"),
                             dispatcher, domain)
-    assert "confirmation_structure" not in result
-    # nothing validated: Rasa rejects the form's turn (dropping its output) and the rules answer
+    assert "confirmation_structure" not in result and result["requested_slot"] == "confirmation_structure"
+    said = texts(dispatcher)
+    assert messages.DEFINITIONS["sirene"] in said and "Est-ce bien la structure" in said
 
 
 def test_each_turn_asks_the_next_step(registry, dispatcher, domain):

@@ -46,7 +46,7 @@ def test_no_vote_is_stored_when_the_question_is_not_waiting(env, dispatcher, dom
                            active_loop=None)
     run(EnregistrerEvaluation(), tracker, dispatcher, domain)
     assert services.feedback().all() == []
-    assert messages.MERCI_SANS_EVALUATION in texts(dispatcher)
+    assert messages.PAS_D_EVALUATION in texts(dispatcher)
 
 
 def test_a_no_that_answered_nothing_opens_no_evaluation(env, dispatcher, domain):
@@ -145,15 +145,17 @@ def test_a_procedure_asked_in_any_words_while_not_connected_gets_the_notice(env,
     assert texts(dispatcher) == messages.refusal("non_connecte")
 
 
-def test_an_unclear_answer_to_the_evaluation_asks_it_again(env, dispatcher, domain):
+def test_words_that_do_not_evaluate_are_no_vote_and_the_optional_question_is_not_pressed(
+        env, dispatcher, domain):
     run(MessageIncompris(), fallback_tracker("mwé", events=ASKED), dispatcher, domain)
-    assert dispatcher.messages[0]["text"] == messages.EVALUATION_NON_COMPRISE
+    assert messages.EVALUATION_NON_COMPRISE not in texts(dispatcher)
     assert services.feedback().all() == []
 
 
 def test_off_topic_gets_the_scope_answer(env, dispatcher, domain):
     run(MessageIncompris(), fallback_tracker("quel temps fait-il", intent="hors_perimetre"), dispatcher, domain)
-    assert texts(dispatcher) == messages.HORS_PERIMETRE
+    assert texts(dispatcher) == messages.HORS_PERIMETRE_AIDE
+    assert messages.AGENT_BUTTON in dispatcher.messages[0]["buttons"]
 
 
 # -- the procedure: whole requests, changes of mind, yes and no in any form ---------------
