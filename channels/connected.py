@@ -18,7 +18,10 @@ What it guarantees, before Rasa sees anything:
   minutes at most). Rasa gets the message with that id and parse, the seal
   included; a write needs that seal, and spends it;
 - conversation ids are restricted to letters, digits and `._:@-`;
-  not-connected visitors are limited (channels/guards.py).
+  not-connected visitors are limited (channels/guards.py);
+- a text that cannot be stored (a lone surrogate sent as `"\\ud800"`, a NUL) gets a
+  French 400 before anything is sealed or written; `after` of the polling routes is
+  checked by claudia/params.py (a French 400, never a 500).
 """
 from __future__ import annotations
 
@@ -34,7 +37,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from claudia import messages, services
+from claudia import messages, params, services
 from channels import guards, history, speedups, waiting
 from claudia.assertions import SEAL_KEY, digest
 from claudia.conversations import valid_sender_id
@@ -112,9 +115,9 @@ class ConnectedInput(InputChannel):
         live chat), newer than `after`, for the owner of the conversation only."""
         sender_id = request.args.get("sender") or ""
         try:
-            after = int(request.args.get("after") or 0)
-        except ValueError:
-            after = 0
+            after = params.whole_number(request.args.get("after"), "after", default=0)
+        except params.BadParameter as error:
+            return _bot_reply(sender_id if valid_sender_id(sender_id) else "", str(error), status=400)
         settings = services.settings()
         identity = verify_token(
             bearer_token(request.headers.get("Authorization")), settings.jwt_secret, settings.jwt_audience
@@ -142,6 +145,9 @@ class ConnectedInput(InputChannel):
             return _bot_reply("", messages.REQUETE_INVALIDE, status=400)
         if not isinstance(text, str):
             return _bot_reply(sender_id, messages.REQUETE_INVALIDE, status=400)
+        if params.unstorable(text):  # before any seal, database write or NLU: a lone surrogate, a NUL
+            logger.info("message with unstorable characters refused (conversation %s)", sender_id)
+            return _bot_reply(sender_id, params.UNSTORABLE_TEXT, status=400)
         text = text.strip()
         settings = services.settings()
         if not text:

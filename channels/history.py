@@ -24,7 +24,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from claudia import messages, services
+from claudia import messages, params, services
 from claudia.chat_history import readable
 from claudia.conversations import valid_sender_id
 from claudia.identity import bearer_token, verify_token
@@ -111,12 +111,15 @@ def add_routes(blueprint: Blueprint) -> None:
     @blueprint.route("/updates", methods=["GET"])
     async def updates(request: Request) -> HTTPResponse:
         sender_id = _sender(request)
+        try:
+            after = params.whole_number(request.args.get("after"), "after", default=0)
+        except params.BadParameter as error:
+            return response.json([{"recipient_id": sender_id if valid_sender_id(sender_id) else "",
+                                   "text": str(error)}], status=400)
         if await owner(request, sender_id) is None:
             return _refused(sender_id)
-        after = request.args.get("after") or "0"
         return response.json({
-            "messages": await _in_thread(services.handoffs().outbox_after, sender_id,
-                                         int(after) if after.isdigit() else 0),
+            "messages": await _in_thread(services.handoffs().outbox_after, sender_id, after),
             "live_chat": await _in_thread(services.waiting_room().news_for_user, sender_id),
         })
 

@@ -7,9 +7,12 @@ them, and collects the rows and running totals to write.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Set, Tuple
+
+from claudia.params import LATEST_TIMESTAMP, unstorable
 
 PROCEDURE_INTENTS = {"activer_structure": "activer", "inactiver_structure": "inactiver"}
 FALLBACK_INTENT, FORM = "nlu_fallback", "formulaire_statut"
@@ -32,6 +35,38 @@ def new_conversation(sender_id: str) -> Dict[str, Any]:
             "procedure": None, "outcome": "sans_procedure", "done": 0, "refused": 0, "abandoned": 0,
             "refusal_reasons": "[]", "thumbs_down": 0, "thumbs_up": 0, "handed_off": 0,
             "min_confidence": None, "fallback": 0}
+
+
+class Unindexable(ValueError):
+    """An event whose indexed fields no database can store; the message says why (French, no content)."""
+
+
+def _storable(*texts: Optional[str]) -> None:
+    if any(text is not None and unstorable(text) for text in texts):
+        raise Unindexable("caractères impossibles à enregistrer : surrogat isolé ou NUL")
+
+
+def _number(value: Any) -> float:
+    number = float(value)  # ValueError or TypeError on what is not a number
+    if not math.isfinite(number):
+        raise ValueError("not a finite number")
+    return number
+
+
+def _user_fields(data: Dict[str, Any]) -> Tuple[str, Optional[str], Optional[float], str]:
+    """(text, intent, confidence, entities as JSON) of a user event, checked before anything is folded."""
+    text, parse = data.get("text") or "", data.get("parse_data") or {}
+    intent = (parse.get("intent") or {}) if isinstance(parse, dict) else None
+    entities = (parse.get("entities") or []) if isinstance(parse, dict) else None
+    if not isinstance(text, str) or not isinstance(intent, dict) or not isinstance(entities, list) \
+            or not all(isinstance(e, dict) for e in entities):
+        raise ValueError("user event of an unexpected shape")
+    name, confidence = intent.get("name"), intent.get("confidence")
+    if name is not None and not isinstance(name, str):
+        raise ValueError("intent name is not a string")
+    kept = json.dumps([{"entity": e.get("entity"), "value": e.get("value")} for e in entities], ensure_ascii=False)
+    _storable(text, name, kept)  # (a NUL inside the JSON is escaped: only its surrogates matter)
+    return text, name[:255] if name else name, None if confidence is None else _number(confidence), kept
 
 
 def outcome_of(row: Dict[str, Any]) -> str:
@@ -72,31 +107,36 @@ class Folder:
 
     # -- tracker events ---------------------------------------------------------------------
     def event(self, event_id: int, sender_id: str, data: Dict[str, Any]) -> None:
+        """Folds one event; raises ValueError, changing nothing, when its fields are not of the
+        types Rasa writes (the indexer then skips it and says so)."""
+        at = _number(data.get("timestamp") or 0.0)
+        if not 0 <= at <= LATEST_TIMESTAMP:  # a date no page nor day count could show
+            raise ValueError("timestamp out of range")
+        kind = data.get("event")
+        user = _user_fields(data) if kind == "user" else None
+        action = str(data["name"]) if kind == "action" and data.get("name") else None
+        procedure = (str(data["value"])[:16] if kind == "slot" and data.get("name") == "action_statut"
+                     and data.get("value") else None)
+        _storable(action, procedure)
         row = self.row(sender_id)
-        at = float(data.get("timestamp") or 0.0)
         if at:
             row["started"] = at if not row["started"] else min(row["started"], at)
             row["ended"] = max(row["ended"], at)
-        kind = data.get("event")
-        if kind == "user":
-            self._user(event_id, sender_id, row, data, at)
-        elif kind == "action" and data.get("name"):
-            name = data["name"]
-            if name not in UNLABELLED_ACTIONS:
-                self.label(sender_id, "a", name)
-            if name in FALLBACK_ACTIONS:
+        if user is not None:
+            self._user(event_id, sender_id, row, at, *user)
+        elif action is not None:
+            if action not in UNLABELLED_ACTIONS:
+                self.label(sender_id, "a", action)
+            if action in FALLBACK_ACTIONS:
                 row["fallback"] = 1
-            elif name == FORM:
+            elif action == FORM:
                 row["abandoned"] = 1
-        elif kind == "slot" and data.get("name") == "action_statut" and data.get("value"):
-            row["procedure"] = str(data["value"])[:16]
+        elif procedure is not None:
+            row["procedure"] = procedure
 
-    def _user(self, event_id: int, sender_id: str, row: Dict[str, Any], data: Dict[str, Any], at: float) -> None:
+    def _user(self, event_id: int, sender_id: str, row: Dict[str, Any], at: float, text: str,
+              name: Optional[str], confidence: Optional[float], entities: str) -> None:
         row["turns"] += 1
-        text = data.get("text") or ""
-        parse = data.get("parse_data") or {}
-        intent = parse.get("intent") or {}
-        name, confidence = intent.get("name"), intent.get("confidence")
         self.label(sender_id, "i", name)
         if name == FALLBACK_INTENT:
             row["fallback"] = 1
@@ -105,15 +145,12 @@ class Folder:
         if text.startswith("/") or not text.strip():
             return  # a button: nothing the NLU guessed
         if confidence is not None:
-            confidence = float(confidence)
             row["min_confidence"] = confidence if row["min_confidence"] is None else min(row["min_confidence"], confidence)
             if name:
                 self.stats[("intent", name)] += 1
                 self.sums[("intent", name)] += confidence
-        entities = [{"entity": e.get("entity"), "value": e.get("value")} for e in parse.get("entities") or []]
         self.messages.append({"id": event_id, "sender_id": sender_id, "at": at, "text": text,
-                              "intent": name, "confidence": confidence,
-                              "entities": json.dumps(entities, ensure_ascii=False)})
+                              "intent": name, "confidence": confidence, "entities": entities})
 
     # -- the project's own tables -------------------------------------------------------------
     def journal(self, sender_id: str, outcome: str, reason: Optional[str]) -> None:

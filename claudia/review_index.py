@@ -8,6 +8,13 @@ transaction that had not committed yet, retried for `GAP_SECONDS`), folds them
 into the index in one short transaction, and never rereads what it has read.
 Several web fronts may run it at once: a pass that finds the watermark moved
 by another one gives up.
+
+A row it cannot index (JSON it cannot read, text no database can store such as a
+lone surrogate or a NUL, fields not of the types Rasa writes) is skipped and
+reported: a warning in the log with its id and why (never its content), and the
+running count `("total", "unindexed")` the dashboard shows. The pass goes on with
+the other rows and moves past it (issue #26: one such message used to fail every
+pass, and every review page with it).
 """
 from __future__ import annotations
 
@@ -15,15 +22,16 @@ import json
 import logging
 import os
 import time
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Set, Tuple
 
 from sqlalchemy import bindparam, create_engine, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from claudia.db import Database
+from claudia.params import unstorable
 from claudia.models import Conversation, Feedback, Handoff, JournalEntry
-from claudia.review_fold import CONVERSATION_FIELDS, Folder
+from claudia.review_fold import CONVERSATION_FIELDS, Folder, Unindexable
 from claudia.review_models import (ReviewConversation, ReviewIndexState, ReviewLabel, ReviewMessage,
                                    ReviewStat)
 
@@ -33,6 +41,7 @@ MAX_GAPS = 2000
 TRACKER = "tracker"
 SIDE_SOURCES = (("journal", JournalEntry), ("feedback", Feedback), ("handoffs", Handoff))
 SIDE_COLUMNS = {JournalEntry: ("outcome", "reason"), Feedback: ("vote",), Handoff: ()}
+UNINDEXED = ("total", "unindexed")  # the dashboard's count of skipped rows
 
 
 def ensure_search(engine: Engine) -> None:
@@ -60,7 +69,7 @@ class ReviewIndexer:
         """Indexes what is new; returns the number of rows read (0: up to date)."""
         state = self._state()
         last, gaps = state[TRACKER]
-        events = self._tracker_rows(last, gaps)
+        events, skipped = self._tracker_rows(last, gaps)
         with self.db.write() as session:
             connection = session.connection()
             locked = self._lock_state(connection)
@@ -68,12 +77,18 @@ class ReviewIndexer:
                 return 0  # another indexer did this pass
             side = {name: self._side_rows(connection, model, locked.get(name, (0, {}))[0])
                     for name, model in SIDE_SOURCES}
-            if not events and not any(side.values()):
-                self._save_gaps(connection, last, gaps, events)
+            seen = {e[0] for e in events} | set(skipped)
+            if not seen and not any(side.values()):
+                self._save_gaps(connection, last, gaps, seen)
                 return 0
             folder = self._load(connection, {e[1] for e in events} | {r[1] for rows in side.values() for r in rows})
             for event_id, sender_id, data in events:
-                folder.event(event_id, sender_id, data)
+                try:
+                    folder.event(event_id, sender_id, data)
+                except (TypeError, ValueError, AttributeError) as error:  # folder.event changed nothing
+                    skipped.append(_skipped(event_id, str(error) if isinstance(error, Unindexable)
+                                            else f"champs inattendus, {type(error).__name__}"))
+            folder.stats[UNINDEXED] += len(skipped)
             for _, sender_id, outcome, reason in side["journal"]:
                 folder.journal(sender_id, outcome, reason)
             for _, sender_id, vote in side["feedback"]:
@@ -82,11 +97,11 @@ class ReviewIndexer:
                 folder.handoff(sender_id)
             folder.finish()
             self._write(connection, folder)
-            self._save_gaps(connection, last, gaps, events)
+            self._save_gaps(connection, last, gaps, seen)
             for name, rows in side.items():
                 if rows:
                     self._set_state(connection, name, rows[-1][0], {})
-        return len(events) + sum(len(rows) for rows in side.values())
+        return len(seen) + sum(len(rows) for rows in side.values())
 
     def catch_up(self, max_passes: int = 1000) -> int:
         total = 0
@@ -109,7 +124,8 @@ class ReviewIndexer:
         rows = connection.execute(select(ReviewIndexState).with_for_update()).all()
         return {row.source: (row.last_id, json.loads(row.gaps)) for row in rows}
 
-    def _tracker_rows(self, last: int, gaps: Dict[str, float]) -> List[Tuple[int, str, Dict[str, Any]]]:
+    def _tracker_rows(self, last: int, gaps: Dict[str, float]) -> Tuple[List[Tuple[int, Any, dict]], List[int]]:
+        """The new rows to fold, and the ids of those that cannot be indexed (skipped, reported)."""
         query = "SELECT id, sender_id, data FROM events WHERE id > :last ORDER BY id LIMIT :n"
         try:
             with self.tracker.connect() as connection:
@@ -121,14 +137,21 @@ class ReviewIndexer:
         except (OperationalError, ProgrammingError) as error:  # no conversation yet: no table yet
             if "events" not in str(error):
                 raise
-            return []
-        events = []
+            return [], []
+        events, skipped = [], []
         for event_id, sender_id, data in sorted(rows):
             try:
-                events.append((event_id, sender_id, json.loads(data)))
+                event = json.loads(data)
             except (TypeError, ValueError):
-                logger.warning("événement %s illisible, ignoré", event_id)
-        return events
+                skipped.append(_skipped(event_id, "JSON illisible"))
+                continue
+            if not isinstance(event, dict):
+                skipped.append(_skipped(event_id, "pas un objet JSON"))
+            elif not isinstance(sender_id, str) or unstorable(sender_id):  # read back before folding: checked here
+                skipped.append(_skipped(event_id, "identifiant de conversation impossible à enregistrer"))
+            else:
+                events.append((event_id, sender_id, event))
+        return events, skipped
 
     def _side_rows(self, connection: Connection, model, last: int) -> List[tuple]:
         columns = [model.id, model.conversation_id] + [getattr(model, name) for name in SIDE_COLUMNS[model]]
@@ -208,9 +231,9 @@ class ReviewIndexer:
             if not done:
                 connection.execute(insert(ReviewStat).values(kind=key[0], key=key[1], count=count, total=total))
 
-    def _save_gaps(self, connection: Connection, last: int, gaps: Dict[str, float], events) -> None:
+    def _save_gaps(self, connection: Connection, last: int, gaps: Dict[str, float], seen: Set[int]) -> None:
+        """Moves the watermark past every id read (skipped ones included), remembering the holes."""
         now = time.time()
-        seen = {event_id for event_id, _, _ in events}
         remaining = {k: v for k, v in gaps.items() if int(k) not in seen and now - v < GAP_SECONDS}
         top = max([last] + [event_id for event_id in seen if event_id > last])
         expected = last + 1
@@ -227,6 +250,11 @@ class ReviewIndexer:
                                   .values(**values)).rowcount
         if not done:
             connection.execute(insert(ReviewIndexState).values(source=source, **values))
+
+
+def _skipped(event_id: int, why: str) -> int:
+    logger.warning("revue : événement %s du magasin de conversations non indexé (%s), ignoré", event_id, why)
+    return event_id
 
 
 def make_tracker_engine(url: str) -> Engine:

@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Optional
 from sqlalchemy import column, exists, func, literal_column, or_, select, table, text, tuple_
 from sqlalchemy.sql import Select
 
+from claudia import params
 from claudia.db import Database
 from claudia.review_fold import OUTCOMES
 from claudia.review_models import ReviewConversation as C
@@ -29,22 +30,16 @@ FTS = table("review_messages_fts", column("rowid"))  # SQLite FTS5, created by r
 PER_PAGE = 20
 
 
-def _day(value: Optional[str]) -> Optional[date]:
-    try:
-        return date.fromisoformat(value or "")
-    except ValueError:
-        return None
-
-
 def _epoch(day: date, end: bool = False) -> float:
     moment = datetime.combine(day + timedelta(days=1) if end else day, time(), tzinfo=timezone.utc)
     return moment.timestamp()
 
 
 def iso(timestamp: Optional[float]) -> str:
-    if not timestamp:
+    try:
+        return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat(timespec="seconds") if timestamp else ""
+    except (TypeError, ValueError, OverflowError, OSError):  # a tracker event's odd timestamp: no date shown
         return ""
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -63,10 +58,12 @@ class Filters:
 
     @classmethod
     def from_query(cls, query) -> "Filters":
+        """The filters of a query string; a date out of bounds raises params.BadParameter."""
         reviewed = query.get("reviewed")
         outcome = query.get("outcome") or None
         return cls(
-            since=_day(query.get("since")), until=_day(query.get("until")),
+            since=params.day(query.get("since"), "de début"),
+            until=params.day(query.get("until"), "de fin"),
             user=query.get("user") or None, procedure=query.get("procedure") or None,
             outcome=outcome if outcome in OUTCOMES else None,
             thumbs_down=query.get("thumbs_down") == "1", low_confidence=query.get("low_confidence") == "1",
@@ -87,14 +84,12 @@ class MessageFilters:
 
     @classmethod
     def from_query(cls, query) -> "MessageFilters":
-        try:
-            below = float(query.get("below", "").replace(",", "."))
-            below = below if 0 < below <= 1 else None
-        except ValueError:
-            below = None
+        """The filters of a query string; a number or date out of bounds raises params.BadParameter."""
+        below = params.decimal(query.get("below"), "confiance sous", 0, 1)
         corrected = query.get("corrected")
         return cls(intent=query.get("intent") or None, below=below, text=(query.get("q") or "").strip()[:200] or None,
-                   since=_day(query.get("since")), until=_day(query.get("until")),
+                   since=params.day(query.get("since"), "de début"),
+                   until=params.day(query.get("until"), "de fin"),
                    corrected=None if corrected not in ("0", "1") else corrected == "1")
 
 
@@ -263,9 +258,5 @@ def message_dict(m: M) -> Dict[str, Any]:
 
 
 def _cursor(before: Optional[str]):
-    try:
-        ended, key = (before or "").rsplit(":", 1)
-        return float(ended), int(key)
-    except ValueError:
-        return None
+    return params.cursor(before)
 

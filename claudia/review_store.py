@@ -135,4 +135,5 @@ class ReviewStore:
             "lowest_confidence_intents": [{"intent": n, "confidence": round(c, 3), "count": k}
                                           for n, c, k in intents[:8]],
             "total": total,
+            "unindexed": totals.get("unindexed", 0),  # rows the indexer skipped (claudia/review_index.py)
         }

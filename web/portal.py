@@ -18,10 +18,11 @@ import aiohttp
 import aiohttp_jinja2
 from aiohttp import web
 
-from claudia import services
+from claudia import params, services
 from claudia.identity import issue_token
 from claudia.messages import TROP_DE_TENTATIVES
 from claudia.throttle import LoginThrottle
+from web import bad_input
 from web.security import form_token_ok, throttled_sign_in
 from web.portal_sessions import Manager, PortalSessions
 
@@ -156,8 +157,8 @@ async def chat_open(request: web.Request) -> web.Response:
 
 
 async def chat_updates(request: web.Request) -> web.Response:
-    after = request.query.get("after", "0")
-    return await _relay(request, "GET", "/updates", params={"after": after if after.isdigit() else "0"})
+    after = params.whole_number(request.query.get("after"), "after", default=0)  # a French 400 otherwise
+    return await _relay(request, "GET", "/updates", params={"after": str(after)})
 
 
 async def chat_left(request: web.Request) -> web.Response:
@@ -173,6 +174,7 @@ async def chat_new(request: web.Request) -> web.Response:
 
 def add_portal(app: web.Application, rasa_url: str, demo_password: str, secure_cookies: bool = False,
                chat_timeout: float = 8.0) -> None:
+    bad_input.install(app)  # invalid UTF-8 in /connexion's form, bad numbers: a French 400
     app[SESSIONS] = PortalSessions(services.handoffs().db)
     app[SECURE_COOKIES] = secure_cookies
     app[CHANNEL_URL] = rasa_url.rstrip("/") + "/webhooks/connected"

@@ -18,6 +18,7 @@ from typing import Any, Dict, Iterable, List, Optional
 from sqlalchemy import select, text
 
 from claudia.db import Database
+from claudia.params import printable_in
 from claudia.models import Feedback, Handoff, JournalEntry
 from claudia.review_index import ReviewIndexer
 from claudia.review_queries import Filters, MessageFilters, ReviewQueries, iso  # noqa: F401 (re-exported)
@@ -57,11 +58,16 @@ class Review:
     def refresh(self) -> int:
         """One bounded pass: what is new since the last one (at most `batch` rows per source).
 
-        Skipped when a pass is already running in this process: a page never waits for one."""
+        Skipped when a pass is already running in this process: a page never waits for one. A row
+        that cannot be indexed is skipped by the indexer; a pass that fails all the same (a locked
+        database…) is logged and the page shows the index as it is."""
         if not self._pass.acquire(blocking=False):
             return 0
         try:
             return self.indexer.run_once()
+        except Exception:  # a page shows the index as it is rather than an error (issue #26)
+            logger.exception("indexation de la revue en échec : la page montre l'index tel qu'il est")
+            return 0
         finally:
             self._pass.release()
 
@@ -121,7 +127,8 @@ class Review:
             rows = connection.execute(text("SELECT id, data FROM events WHERE sender_id = :sid ORDER BY id LIMIT :n"),
                                       {"sid": cid, "n": MAX_EVENTS_SHOWN})
             for event_id, data in rows:
-                step = _step(event_id, json.loads(data), indexed.get(event_id))
+                # the tracker's own text, shown as is but for what no page can encode (lone surrogates)
+                step = printable_in(_step(event_id, json.loads(data), indexed.get(event_id)))
                 if step:
                     steps.append(step)
         with self.db.read() as session:

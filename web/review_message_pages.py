@@ -11,6 +11,7 @@ from typing import Dict, List
 
 from aiohttp import web
 
+from claudia import params
 from claudia.review_queries import MessageFilters
 from web.review_web import INTENTS, REVIEW, back_to, conversation_path, encode, render, reviewer_required
 
@@ -21,10 +22,11 @@ FALLBACKS = {"action_default_fallback", "utter_default", "action_message_incompr
 @reviewer_required
 async def messages(request: web.Request) -> web.Response:
     review = request.app[REVIEW]
-    await asyncio.to_thread(review.refresh)
     query = {k: request.query.get(k, "") for k in MESSAGE_KEYS}
-    before = int(query["before"]) if query["before"].isdigit() else None
-    found = await asyncio.to_thread(review.messages, MessageFilters.from_query(query), before)
+    before = params.whole_number(query["before"], "page", lowest=1)
+    filters = MessageFilters.from_query(query)  # before any database read: a bad value is a 400
+    await asyncio.to_thread(review.refresh)
+    found = await asyncio.to_thread(review.messages, filters, before)
     base = {k: v for k, v in query.items() if k != "before"}
     here = "/console/revue/messages" + (f"?{encode(query)}" if encode(query) else "")
     return render(request, "messages.html", "Messages des utilisateurs", active="/console/revue/messages",
@@ -33,7 +35,7 @@ async def messages(request: web.Request) -> web.Response:
 
 
 def _ids(values: List[str]) -> List[int]:
-    return [int(v) for v in values if str(v).isdigit()][:500]
+    return params.whole_numbers(values, "messages cochés")
 
 
 @reviewer_required
@@ -66,8 +68,10 @@ async def review_messages(request: web.Request) -> web.StreamResponse:
 
 
 def _choices(form, prefix: str) -> Dict[int, str]:
-    return {int(key[len(prefix):]): str(value) for key, value in form.items()
-            if key.startswith(prefix) and key[len(prefix):].isdigit()}
+    def step(key: str) -> int:
+        return params.whole_number(key[len(prefix):], "étape de l'histoire", highest=100_000, required=True)
+
+    return {step(key): str(value) for key, value in form.items() if key.startswith(prefix)}
 
 
 @reviewer_required
@@ -92,9 +96,9 @@ async def story_page(request: web.Request) -> web.Response:
 async def save_story(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     cid = request.match_info["cid"]
+    actions, intents = _choices(form, "action-"), _choices(form, "intent-")  # a bad step number: a 400
     try:
-        await request.app[REVIEW].save_story(cid, str(form.get("name", "")), _choices(form, "action-"),
-                                             _choices(form, "intent-"))
+        await request.app[REVIEW].save_story(cid, str(form.get("name", "")), actions, intents)
     except ValueError as error:
         raise back_to(request, conversation_path(cid) + "/histoire", str(error), error=True)
     raise back_to(request, conversation_path(cid), "Conversation enregistrée comme test (histoire de test "

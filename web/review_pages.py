@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections import OrderedDict
 from pathlib import Path
 from typing import Optional
@@ -15,26 +16,35 @@ from typing import Optional
 import yaml
 from aiohttp import web
 
+from claudia import params
 from claudia.review_queries import Filters
 from claudia.review_store import csv_lines
+from web import bad_input
 from web.review import Review
 from web.review_message_pages import add_message_routes
 from web.review_training import intents_of
 from web.review_web import (FLASHES, INTENTS, OUTCOME_LABELS, OUTCOME_OPTIONS, REVIEW, back_to, conversation_path,
                             encode, query_dict, render, reviewer_required, setup_templates)
 
+logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static" / "review"
 INDEXER_TASK = web.AppKey("review_indexer", asyncio.Task)
 FILTER_KEYS = ("since", "until", "user", "procedure", "outcome", "intent", "action", "reviewed", "tag",
                "thumbs_down", "low_confidence", "before")
+# Written in place of the rest when an export fails after its first bytes left: no comma, so that it
+# is one cell of its own in the CSV; in the JSON it ends the file unclosed, so that no program takes it
+# for a whole export.
+EXPORT_FAILED = ("EXPORT INTERROMPU : une erreur est survenue pendant l'export. Les lignes ci-dessus sont "
+                 "complètes mais les suivantes manquent : relancez l'export.")
 
 
 @reviewer_required
 async def inbox(request: web.Request) -> web.Response:
     review = request.app[REVIEW]
-    await asyncio.to_thread(review.refresh)
     query = {k: request.query.get(k, "") for k in FILTER_KEYS}
-    filters = Filters.from_query(query)
+    filters = Filters.from_query(query)  # before any database read: a bad value is a 400
+    params.cursor(query["before"])
+    await asyncio.to_thread(review.refresh)
     found = await asyncio.to_thread(review.search, filters, query["before"] or None)
     base = {k: v for k, v in query.items() if k != "before"}
     return render(request, "conversations.html", "Revue des conversations", active="/console/revue/",
@@ -62,19 +72,31 @@ async def marks(request: web.Request) -> web.StreamResponse:
     raise back_to(request, conversation_path(cid), "Marques enregistrées.")
 
 
-@reviewer_required
-async def export_csv(request: web.Request) -> web.StreamResponse:
-    """Streamed a chunk at a time: the first bytes leave at once, memory stays flat."""
-    review = request.app[REVIEW]
-    filters = Filters.from_query(query_dict(request))
-    response = web.StreamResponse(headers={"Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store",
-                                           "Content-Disposition": 'attachment; filename="conversations.csv"'})
+async def stream(request: web.Request, kind: str, name: str, chunks, failed_line: str) -> web.StreamResponse:
+    """Streamed a chunk at a time: the first bytes leave at once, memory stays flat. Once they
+    have left, a failure cannot be a status any more: the file says so on its last line."""
+    response = web.StreamResponse(headers={"Content-Type": f"{kind}; charset=utf-8", "Cache-Control": "no-store",
+                                           "Content-Disposition": f'attachment; filename="{name}"'})
     await response.prepare(request)
-    lines = csv_lines(review.queries.iterate(filters))
-    while (chunk := await asyncio.to_thread(next, lines, None)) is not None:
-        await response.write(chunk.encode("utf-8"))
+    while True:
+        try:
+            chunk = await asyncio.to_thread(next, chunks, None)
+        except Exception:  # the chunks end on a whole row: the line starts a line of its own
+            logger.exception("export %s interrompu", name)
+            await response.write(failed_line.encode("utf-8"))
+            break
+        if chunk is None:
+            break
+        await response.write(chunk.encode("utf-8", "replace"))
     await response.write_eof()
     return response
+
+
+@reviewer_required
+async def export_csv(request: web.Request) -> web.StreamResponse:
+    filters = Filters.from_query(query_dict(request))
+    lines = csv_lines(request.app[REVIEW].queries.iterate(filters))
+    return await stream(request, "text/csv", "conversations.csv", lines, EXPORT_FAILED + "\r\n")
 
 
 def json_chunks(rows):
@@ -92,15 +114,8 @@ def json_chunks(rows):
 
 @reviewer_required
 async def export_json(request: web.Request) -> web.StreamResponse:
-    review = request.app[REVIEW]
-    chunks = json_chunks(review.queries.iterate(Filters.from_query(query_dict(request))))
-    response = web.StreamResponse(headers={"Content-Type": "application/json; charset=utf-8",
-                                           "Content-Disposition": 'attachment; filename="conversations.json"'})
-    await response.prepare(request)
-    while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
-        await response.write(chunk.encode("utf-8"))
-    await response.write_eof()
-    return response
+    chunks = json_chunks(request.app[REVIEW].queries.iterate(Filters.from_query(query_dict(request))))
+    return await stream(request, "application/json", "conversations.json", chunks, f"\n{EXPORT_FAILED}\n")
 
 
 @reviewer_required
@@ -120,6 +135,7 @@ async def _stop_indexer(app: web.Application) -> None:
 
 
 def add_review(app: web.Application, review: Review, domain_file: Path, background: bool = True) -> None:
+    bad_input.install(app)
     app[REVIEW] = review
     app[FLASHES] = OrderedDict()
     app[INTENTS] = intents_of(yaml.safe_load(domain_file.read_text(encoding="utf-8")))

@@ -178,3 +178,27 @@ def test_csv_export_neutralises_formulas(cell):
     for column in ("conversation_id", "login", "tags"):
         assert cells[column] == "'" + cell
     assert cells["intents"] == "saluer" and cells["turns"] == "1"
+
+
+def test_a_row_that_cannot_be_indexed_is_skipped_counted_and_passed(stores, caplog):
+    """Issue #26: one lone surrogate used to fail every pass. Now the pass indexes the rest,
+    moves past the row for good, logs its id (not its text) and counts it for the dashboard."""
+    database, tracker, indexer = stores
+    tracker.say("a", "bonjour", "saluer", 0.9)
+    tracker.say("a", "mal\ud800formé", "saluer", 0.9)  # the JSON escape Rasa stores
+    tracker.say("a", "confiance bizarre", "saluer", [0.9])  # a field of the wrong type: nothing half-folded
+    tracker.add("a", "action", name="utter_saluer", timestamp=1e300)  # a day no calendar has
+    tracker.connection.execute("INSERT INTO events (sender_id, type_name, data) VALUES ('a', 'user', '{cassé')")
+    tracker.connection.commit()  # the batch's last row unreadable: it was read again at every pass
+    with caplog.at_level("WARNING", logger="claudia.review_index"):
+        assert indexer.catch_up() == 5
+        assert indexer.catch_up() == 0  # never read again
+    tracker.say("a", "au revoir", "au_revoir", 0.9)
+    assert indexer.catch_up() == 1
+    queries = ReviewQueries(database)
+    assert queries.summary("a")["turns"] == 2
+    assert [m["text"] for m in queries.messages(MessageFilters())["messages"]] == ["au revoir", "bonjour"]
+    assert ReviewStore(database).dashboard()["unindexed"] == 4
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 4 and all("non indexé" in w for w in warnings)
+    assert not any("mal" in w or "bizarre" in w or "cassé" in w for w in warnings)
