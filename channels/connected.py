@@ -42,6 +42,7 @@ from channels import guards, history, speedups, waiting
 from claudia.assertions import SEAL_KEY, digest
 from claudia.conversations import valid_sender_id
 from claudia.identity import bearer_token, token_expiry, verify_token
+from claudia.typed_buttons import button_for
 
 logger = logging.getLogger(__name__)
 speedups.apply()
@@ -58,9 +59,11 @@ async def _in_thread(function: Callable, *args: Any) -> Any:
     return await asyncio.get_running_loop().run_in_executor(None, function, *args)
 
 
-def _offered_payloads(replies: List[Dict[str, Any]]) -> List[str]:
+def _offered_buttons(replies: List[Dict[str, Any]]) -> List[List[str]]:
+    """[payload, title] of every button of the answer: a payload typed is accepted only if
+    offered, a title typed is read as the click (claudia/typed_buttons.py)."""
     return [
-        button["payload"]
+        [button["payload"], str(button.get("title") or "")]
         for reply in replies
         for button in reply.get("buttons") or []
         if isinstance(button.get("payload"), str)
@@ -178,7 +181,10 @@ class ConnectedInput(InputChannel):
         message_id = secrets.token_hex(16)
         # Understood here (Rasa then reuses this parse, so NLU runs once) so that the
         # record says what the message meant, whatever a tracker may later claim.
-        parse_data = await request.app.ctx.agent.parse_message(text)
+        clicked = button_for(text, turn.titles)  # « envoyer » typed at « Envoyer / Annuler »
+        parse_data = await request.app.ctx.agent.parse_message(clicked or text)
+        if clicked:
+            parse_data.update(text=text, bouton=clicked)
         if login is not None:  # parse_data is Rasa's, so the seal reaches the tracker's latest_message
             parse_data[SEAL_KEY] = services.assertions().seal(
                 message_id, sender_id, login, text, (parse_data.get("intent") or {}).get("name"),
@@ -194,7 +200,7 @@ class ConnectedInput(InputChannel):
         try:  # silent turns count too (a live chat); only answers change the offered buttons
             await _in_thread(
                 conversations.remember_turn, sender_id,
-                _offered_payloads(collector.messages) if answered else None, _prompt_hash(collector.messages),
+                _offered_buttons(collector.messages) if answered else None, _prompt_hash(collector.messages),
             )
         except SQLAlchemyError:
             # The answer matters more: the user can still type instead of clicking.

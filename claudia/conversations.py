@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
-from typing import List, NamedTuple, Optional
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +31,19 @@ class Turn(NamedTuple):
     prompt_hash: Optional[str]
     message_count: int
     offered: List[str]
+    titles: Dict[str, str] = {}  # title -> payload of the buttons offered, to read them typed
+
+
+def _offered(raw: Optional[str]) -> Tuple[List[str], Dict[str, str]]:
+    """The stored buttons: payloads, or [payload, title] pairs (titles kept since issue #22)."""
+    payloads, titles = [], {}
+    for item in json.loads(raw or "[]"):
+        if isinstance(item, list) and len(item) == 2:
+            payloads.append(item[0])
+            titles[item[1]] = item[0]
+        elif isinstance(item, str):
+            payloads.append(item)
+    return payloads, titles
 
 
 class Conversations:
@@ -64,7 +77,7 @@ class Conversations:
         if row is not None:
             if row.login != login:
                 return None
-            return Turn(row.prompt_hash, row.message_count or 0, json.loads(row.offered_payloads or "[]"))
+            return Turn(row.prompt_hash, row.message_count or 0, *_offered(row.offered_payloads))
         return Turn(None, 0, []) if self.claim(sender_id, login) else None
 
     def belongs_to(self, sender_id: str, login: Optional[str]) -> bool:
@@ -83,7 +96,7 @@ class Conversations:
     def offered_payloads(self, sender_id: str) -> List[str]:
         with self.db.read() as session:
             row = session.get(Conversation, sender_id)
-            return json.loads(row.offered_payloads) if row else []
+            return _offered(row.offered_payloads)[0] if row else []
 
     def remember_payloads(self, sender_id: str, payloads: List[str]) -> None:
         with self.db.write() as session:
@@ -91,10 +104,10 @@ class Conversations:
             if row is not None:
                 row.offered_payloads = json.dumps(payloads)
 
-    def remember_turn(self, sender_id: str, payloads: Optional[List[str]], prompt_hash: Optional[str]) -> None:
+    def remember_turn(self, sender_id: str, payloads: Optional[List], prompt_hash: Optional[str]) -> None:
         """After a turn: one more message counted and, if the assistant answered (`payloads`
-        not None), the buttons it offered and the question it asked. (Plain statements, no
-        ORM objects: it runs on every message.)"""
+        not None), the buttons it offered (payloads, or [payload, title] pairs) and the
+        question it asked. (Plain statements, no ORM objects: it runs on every message.)"""
         now = utcnow()
         answered = {} if payloads is None else {"prompt_hash": prompt_hash}
         with self.db.write() as session:

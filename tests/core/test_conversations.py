@@ -28,7 +28,7 @@ def test_offered_payloads_are_remembered(env):
 def test_claim_turn_reads_the_last_question_and_the_count(env):
     from claudia import services
     conversations = services.conversations()
-    assert conversations.claim_turn("c9", "marie.dupont") == (None, 0, [])
+    assert conversations.claim_turn("c9", "marie.dupont")[:3] == (None, 0, [])
     conversations.remember_turn("c9", ["/affirmer"], "hash-1")
     conversations.remember_turn("c9", [], "hash-2")
     assert conversations.claim_turn("c9", "marie.dupont")[:2] == ("hash-2", 2)
@@ -42,5 +42,16 @@ def test_a_silent_turn_is_counted_but_keeps_the_buttons(env):
     conversations.claim("c10", None)
     conversations.remember_turn("c10", ["/affirmer"], "question")
     conversations.remember_turn("c10", None, None)  # a live chat: the assistant is silent
-    assert conversations.claim_turn("c10", None) == ("question", 2, ["/affirmer"])
+    assert conversations.claim_turn("c10", None)[:3] == ("question", 2, ["/affirmer"])
     assert conversations.offered_payloads("c10") == ["/affirmer"]
+
+
+def test_titles_of_the_buttons_offered_are_kept_to_read_them_typed(env):
+    from claudia import services
+    conversations = services.conversations()
+    conversations.claim("c11", "marie.dupont")
+    conversations.remember_turn("c11", [["/affirmer", "Envoyer"], ["/nier", "Annuler"]], "question")
+    turn = conversations.claim_turn("c11", "marie.dupont")
+    assert turn.offered == ["/affirmer", "/nier"]
+    assert turn.titles == {"Envoyer": "/affirmer", "Annuler": "/nier"}
+    assert conversations.offered_payloads("c11") == ["/affirmer", "/nier"]

@@ -1,0 +1,52 @@
+"""A button's title typed instead of clicked: « envoyer », « envoie le commentaire », « contacter un agent ».
+
+The channel remembers the buttons it just offered (their titles and payloads); a typed
+message that says one of those titles, or a close form of it, is that click, so the
+step reads it as the button's intent whatever the model would have guessed. Pure
+functions: no Rasa, no web.
+
+Close form: the words of the title (their first four letters, so that « envoie » is
+« envoyer »), give or take a few, with the same negation (« pas satisfait » is not
+« satisfait »). A message with a number is never a click: a SIRET typed with words is
+an answer the step reads itself. When two buttons could match, none does.
+"""
+from __future__ import annotations
+
+import re
+from typing import Dict, Optional, Set
+
+from claudia.vocabulary import normalize
+
+_FILLER = {
+    "le", "la", "les", "un", "une", "de", "du", "des", "a", "au", "aux", "et", "je", "j", "veux", "voudrais",
+    "souhaite", "svp", "stp", "s", "il", "vous", "plait", "mon", "ma", "mes", "notre", "nos", "votre", "ce",
+    "cette", "c", "est", "sur", "pour", "moi", "me", "m", "l", "d", "y", "on", "please", "ok", "alors", "bon",
+}
+_NEGATION = re.compile(r"\b(?:pas|ne|n|non|plus)\b")
+_WORD = re.compile(r"[a-z]+")
+STEM = 4
+
+
+def _stems(text: str) -> Set[str]:
+    return {word[:STEM] for word in _WORD.findall(normalize(text).replace("'", " ")) if word not in _FILLER}
+
+
+def _negated(text: str) -> bool:
+    return bool(_NEGATION.search(normalize(text).replace("'", " ")))
+
+
+def _says(text: str, title: str) -> bool:
+    said, titled = _stems(text), _stems(title)
+    if not said or not titled or _negated(text) != _negated(title):
+        return False
+    if titled <= said:
+        return len(said - titled) <= max(1, len(titled))
+    return said <= titled and 2 * len(said) >= len(titled)
+
+
+def button_for(text: str, offered: Dict[str, str]) -> Optional[str]:
+    """The payload of the one offered button (title -> payload) the text says, else None."""
+    if not text or text.startswith("/") or re.search(r"\d{3}", text):
+        return None
+    matches = {payload for title, payload in offered.items() if _says(text, title)}
+    return matches.pop() if len(matches) == 1 else None
