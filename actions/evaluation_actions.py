@@ -74,6 +74,11 @@ def _leaves(tracker: Tracker) -> bool:
         latest_intent(tracker) == "demander_agent" or mentions_procedure(text))
 
 
+def _says_goodbye(tracker: Tracker) -> bool:
+    confidence = ((tracker.latest_message or {}).get("intent") or {}).get("confidence") or 0.0
+    return latest_intent(tracker) == "au_revoir" and confidence >= LEAVING_CONFIDENCE
+
+
 def reason_in_words(tracker: Tracker) -> Optional[str]:
     entity = next(tracker.get_latest_entity_values("motif"), None)
     if entity in REASONS:
@@ -108,8 +113,8 @@ class ValidateFormulaireEvaluation(RepairsSteps, AsksNextStep, FormValidationAct
             return True
         if step == "motif_insatisfaction":
             return reason_in_words(tracker) is not None
-        if step == "commentaire":
-            return not _leaves(tracker)
+        if step == "commentaire":  # everything typed is the comment, but leaving
+            return not _leaves(tracker) and not _says_goodbye(tracker)
         if step == "envoi_commentaire":
             return latest_intent(tracker) in ("affirmer", "nier") or _send_in_words(tracker) is not None
         return True
