@@ -18,9 +18,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from claudia import messages
 from actions.procedure_changes import SWITCHED_THIS_TURN
 
-from actions.context import latest_intent, latest_text, previous_user_text
+from actions.context import INTERRUPTIONS, latest_intent, latest_text, previous_user_text
 from claudia.repair import LEAVING_KINDS
-from claudia.siret import format_siret, read_siret, target_and_successor, valid_sirets
+from claudia.siret import attempts_a_number, format_siret, read_siret, target_and_successor, valid_sirets
 from claudia.vocabulary import canonical_structure_type, normalize, requested_operation, structure_type, yes_no
 
 YES_NO_STEPS = {"confirmation_structure", "successeur_existe", "confirmation_action"}
@@ -83,6 +83,8 @@ def awaits(step: str, tracker: Tracker) -> bool:
     """Does the latest message answer `step`, or correct an earlier answer the step can use?"""
     text = typed(tracker)
     has_digits = read_siret(text).error != "absent"
+    if latest_intent(tracker) in INTERRUPTIONS and not has_digits:
+        return False  # « nan laisse tomber »: the stop, not a no (the extractors agree)
     if switches_operation(tracker) and latest_intent(tracker) not in LEAVING_KINDS:
         return True
     if step == "type_structure":
@@ -92,9 +94,9 @@ def awaits(step: str, tracker: Tracker) -> bool:
         return latest_intent(tracker) in ("activer_structure", "inactiver_structure") or bool(
             requested_operation(text)) or has_digits
     if step == "siret":
-        return has_digits
+        return attempts_a_number(text)
     if step == "siret_successeur":
-        return has_digits or no_successor(tracker)
+        return attempts_a_number(text) or no_successor(tracker)
     if step in YES_NO_STEPS:
         if step == "successeur_existe" and no_successor(tracker):
             return True

@@ -95,6 +95,16 @@ _SUCCESSOR_PRECEDES = re.compile(r"\breprend|\bva reprendre|\babsorbe|\bsucc[eè
                                  re.IGNORECASE)
 
 
+def attempts_a_number(text: Optional[str]) -> bool:
+    """Does a message typed at a SIRET step try to give one? Its digits do when they could be a
+    NIC or more (5 at least), or when the message is nothing but a number; « celle du 12 place
+    de l'église » or « 2 secondes » does not."""
+    digits = re.sub(r"\D", "", text or "")
+    if not digits:
+        return False
+    return len(digits) >= 5 or not re.sub(r"[\d\s.\-]", "", text or "")
+
+
 def valid_sirets(text: Optional[str]) -> List[Tuple[str, int, int]]:
     """Every distinct valid SIRET in the text, with where it starts and ends, in order."""
     found: List[Tuple[str, int, int]] = []
