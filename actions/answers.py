@@ -87,6 +87,14 @@ def structures_named(text: str, structures: List[dict]) -> List[dict]:
     return named
 
 
+def names_a_structure(tracker: Tracker) -> bool:
+    """Does the latest message name one of the user's structures (a follow-up question)?"""
+    login = current_login(tracker)
+    if login is None:
+        return bool(valid_sirets(latest_text(tracker)))
+    return bool(structures_named(latest_text(tracker), services.registry().managed_structures(login)))
+
+
 def _status(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     """« Est-ce que ma structure est active ? »: read from the registry, nothing written."""
     login = current_login(tracker)

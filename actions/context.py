@@ -10,7 +10,9 @@ from claudia import messages, services
 from claudia.assertions import SEAL_KEY, digest
 
 # Intents that ask something beside the current step; the form lets rules answer them.
-INTERRUPTIONS = {"demander_definition", "demander_prerequis", "annuler", "recommencer", "demander_agent"}
+INTERRUPTIONS = {"demander_definition", "demander_prerequis", "annuler", "recommencer", "demander_agent",
+                 "demander_ou_trouver_siret", "demander_statut", "demander_contact", "demander_consequences",
+                 "devenir_gestionnaire", "hesiter", "repeter"}
 
 PROCEDURE_SLOTS = [
     "type_structure",

@@ -17,6 +17,7 @@ from rasa_sdk.types import DomainDict
 
 from claudia import messages
 from actions.context import current_login, evaluation_pending, latest_intent, latest_text, previous_user_intent
+from actions.answers import answer, names_a_structure
 from actions.evaluation_actions import record_thumbs_up, vote_given
 from claudia.vocabulary import courtesy, mentions_procedure, requested_operation
 
@@ -69,6 +70,9 @@ class MessageIncompris(Action):
         text = latest_text(tracker)
         if mentions_procedure(text) and current_login(tracker) is None:
             dispatcher.utter_message(text=messages.refusal("non_connecte"))
+            return []
+        if previous_user_intent(tracker) == "demander_statut" and names_a_structure(tracker):
+            answer("statut", dispatcher, tracker)  # « et l'office de tourisme 219 300 019 00342 ? »
             return []
         pending = evaluation_pending(tracker)
         if pending and vote_given(tracker) is not None:

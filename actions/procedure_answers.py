@@ -69,6 +69,9 @@ def no_successor(tracker: Tracker) -> bool:
 
 
 def switches_operation(tracker: Tracker) -> bool:
+    """« finalement je veux l'activer »; not « on pourra la réactiver ? », a question."""
+    if "?" in typed(tracker) or latest_intent(tracker) in INTERRUPTIONS:
+        return False
     wanted = requested_operation(typed(tracker))
     return bool(wanted) and wanted != tracker.get_slot("action_statut") and bool(tracker.get_slot("action_statut"))
 

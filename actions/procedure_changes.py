@@ -62,8 +62,8 @@ def switch_operation(dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict
     current = tracker.get_slot("action_statut")
     text = latest_text(tracker)
     wanted = None if text.startswith("/") else requested_operation(text)
-    if not current or not wanted or wanted == current or latest_intent(tracker) in INTERRUPTIONS:
-        return {}
+    if not current or not wanted or wanted == current or latest_intent(tracker) in INTERRUPTIONS or "?" in text:
+        return {}  # « on pourra la réactiver ? » asks, it does not switch
     kept = tracker.get_slot("siret")
     if kept and tracker.get_slot("fiche_structure"):
         services.registry().record(

@@ -95,7 +95,7 @@ def canonical_structure_type(value: Optional[str]) -> Optional[str]:
 # A state ("elle est inactive", "a été désactivée par erreur") is not a request.
 _STATE_BEFORE = re.compile(
     r"(?:(?<!c')\best\b|\betait\b|\bsont\b|\bete\b|\bapparait\b|\bcomme\b|\breste\b|\btoujours\b|\bdeja\b|"
-    r"\bencore\b|\bstatut\b|\bdevenue?\b)(?:\W+\S+){0,1}\W*$")
+    r"\bencore\b|\bstatut\b|\bdevenue?\b)(?:\W+\S+){0,2}\W*$")
 _OPERATIONS = (
     # "activ" but not "activité" ("cessation d'activité" comes with inactivations) nor "réactivité".
     ("inactiver", re.compile(r"\b(?:in|des|de)activ(?!it)\w*|\bdeactivat\w*|\bdisabl\w*")),
@@ -116,6 +116,22 @@ def requested_operation(text: Optional[str]) -> Optional[str]:
             if not _STATE_BEFORE.search(normalized[max(0, match.start() - 30):match.start()]):
                 wanted.add(operation)
     return wanted.pop() if len(wanted) == 1 else None
+
+
+_STATUS_QUESTION = re.compile(
+    r"\bsans (?:rien )?(?:rien )?(?:modifier|changer|toucher)|\b(?:ne )?(?:touchez|changez|modifiez) (?:a )?rien\b|"
+    r"\b(?:je )?(?:ne )?(?:veux|souhaite|voudrais) rien (?:changer|modifier|toucher)\b|"
+    r"\bjuste (?:savoir|verifier|connaitre|une verification)\b|\bsimple verification\b|\bseulement (?:savoir|connaitre)\b|"
+    r"\b(?:est|sont)[- ](?:elle|il|ils|elles)\b.{0,40}\b(?:in)?actif?v?e?s?\b|"
+    r"\best[- ]ce qu\w*\b.{0,60}\b(?:est|sont) (?:bien |toujours |encore |deja |actuellement )?(?:in)?acti|"
+    r"\bou en est\b|\bstatut actuel|\b(?:quel est|connaitre) (?:le |l')?(?:statut|etat)\b")
+
+
+def asks_status(text: Optional[str]) -> bool:
+    """« est-ce que ma structure est active ? », « juste savoir, sans rien modifier »: the
+    status asked, not a change. (Read before the operation words, which such a question
+    also holds.)"""
+    return bool(_STATUS_QUESTION.search(normalize(text)))
 
 
 _PROCEDURE_WORDS = re.compile(

@@ -26,7 +26,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from claudia.vocabulary import requested_operation
+from claudia.vocabulary import asks_status, requested_operation
 from components.linear_scorer import LinearScorer
 
 logger = logging.getLogger(__name__)
@@ -52,16 +52,34 @@ def request_over_courtesy(text: Text, ranking: List[Dict[Text, Any]]) -> List[Di
     there (README, NLU section)."""
     if not ranking or ranking[0][INTENT_NAME_KEY] not in COURTESIES:
         return ranking
-    wanted = OPERATION_INTENTS.get(requested_operation(text))
+    return _promote(ranking, OPERATION_INTENTS.get(requested_operation(text)))
+
+
+def _promote(ranking: List[Dict[Text, Any]], wanted: Any) -> List[Dict[Text, Any]]:
+    """`wanted` first, with the top intent's confidence; the top intent takes its place."""
     names = [entry[INTENT_NAME_KEY] for entry in ranking]
     if wanted not in names:
         return ranking
     at = names.index(wanted)
-    top, request = ranking[0], ranking[at]
+    top, promoted = ranking[0], ranking[at]
     swapped = [{INTENT_NAME_KEY: wanted, PREDICTED_CONFIDENCE_KEY: top[PREDICTED_CONFIDENCE_KEY]}]
     swapped += ranking[1:at] + [{INTENT_NAME_KEY: top[INTENT_NAME_KEY],
-                                 PREDICTED_CONFIDENCE_KEY: request[PREDICTED_CONFIDENCE_KEY]}]
+                                 PREDICTED_CONFIDENCE_KEY: promoted[PREDICTED_CONFIDENCE_KEY]}]
     return swapped + ranking[at + 1:]
+
+
+REQUESTS = ("activer_structure", "inactiver_structure", "demander_changement_statut")
+STATUS = "demander_statut"
+
+
+def status_over_request(text: Text, ranking: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    """« La mairie est-elle active ? Juste savoir, sans rien modifier » holds an operation's
+    words, but asks the status: when the words ask it (`claudia.vocabulary.asks_status`),
+    `demander_statut` comes first (the two swap confidences). Nothing is written for a
+    status question: starting a procedure for it is the worse mistake (issue #22)."""
+    if not ranking or ranking[0][INTENT_NAME_KEY] not in REQUESTS or not asks_status(text):
+        return ranking
+    return _promote(ranking, STATUS)
 
 
 def shape(text: Text) -> Text:
@@ -148,8 +166,8 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         else:
             probabilities = self.pipeline.predict_proba([shape(text)])[0]
         ranked = sorted(zip(self.pipeline.classes_, probabilities), key=lambda pair: -pair[1])
-        return request_over_courtesy(
-            text, [{INTENT_NAME_KEY: str(name), PREDICTED_CONFIDENCE_KEY: float(p)} for name, p in ranked])
+        ranking = [{INTENT_NAME_KEY: str(name), PREDICTED_CONFIDENCE_KEY: float(p)} for name, p in ranked]
+        return status_over_request(text, request_over_courtesy(text, ranking))
 
     def _persist(self) -> None:
         import skops.io as sio

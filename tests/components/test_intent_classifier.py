@@ -119,3 +119,27 @@ def test_courtesies_without_a_request_are_left_alone():
         assert request_over_courtesy(text, ranking) == ranking
     asking = _ranking(("activer_structure", 0.5), ("saluer", 0.4))
     assert request_over_courtesy("bonjour je veux activer", asking) == asking  # already the request
+
+
+def _ranked(*names):
+    return [{"name": name, "confidence": round(0.5 / (i + 1), 3)} for i, name in enumerate(names)]
+
+
+@pytest.mark.parametrize("text", [
+    "la mairie est-elle active dans chorus pro ?",
+    "je voudrais juste savoir où en est ma structure, sans rien modifier",
+    "le syndicat 259 300 457 00019 et l'office sont-ils bien actifs ? simple vérification",
+])
+def test_a_status_asked_in_words_comes_before_the_request(text):
+    from components.intent_classifier import status_over_request
+    ranked = status_over_request(text, _ranked("activer_structure", "hors_perimetre", "demander_statut"))
+    assert [r["name"] for r in ranked] == ["demander_statut", "hors_perimetre", "activer_structure"]
+    assert ranked[0]["confidence"] == 0.5
+
+
+@pytest.mark.parametrize("text", ["je veux activer la mairie", "bonjour je voudrais réactiver la mairie",
+                                  "désactiver l'école, elle est fermée"])
+def test_a_request_stays_a_request(text):
+    from components.intent_classifier import status_over_request
+    ranking = _ranked("activer_structure", "demander_statut")
+    assert status_over_request(text, ranking) == ranking

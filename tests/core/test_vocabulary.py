@@ -68,3 +68,37 @@ def test_evaluation_in_words(text, expected):
     from claudia.vocabulary import evaluation_in_words
 
     assert evaluation_in_words(text) is expected
+
+
+@pytest.mark.parametrize("text", [
+    "oui je confirme",                                   # a confirmation sent twice
+    "je suis pourtant bien connectée à mon compte",      # a protest
+    "d'accord, je me connecte et je reviens",            # a long yes that evaluates nothing
+    "merci, je reviendrai plus tard",                    # a goodbye
+    "ok je vais voir ça, au revoir",
+    "ah non pardon, la mairie c'est le 219 300 019 00011",  # a correction with a SIRET
+    "alors je dois contacter qui ?",                     # a question
+])
+def test_words_that_do_not_evaluate_are_no_vote(text):
+    from claudia.vocabulary import evaluation_in_words
+    assert evaluation_in_words(text) is None
+
+
+@pytest.mark.parametrize("text,vote", [("oui", True), ("super merci !", True), ("pouce en haut", True),
+                                       ("oui c'est clair, merci", True), ("bof", False), ("pouce en bas", False),
+                                       ("non pas du tout, ça m'a pas aidé", False)])
+def test_words_that_evaluate(text, vote):
+    from claudia.vocabulary import evaluation_in_words
+    assert evaluation_in_words(text) is vote
+
+
+@pytest.mark.parametrize("text,asked", [
+    ("est-ce que ma structure est active ?", True),
+    ("surtout ne changez rien, je veux juste savoir", True),
+    ("la crèche est-elle toujours active ?", True),
+    ("je veux activer la mairie", False),
+    ("je veux savoir si je peux activer ma structure", False),
+])
+def test_a_status_question_in_words(text, asked):
+    from claudia.vocabulary import asks_status
+    assert asks_status(text) is asked
