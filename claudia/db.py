@@ -18,7 +18,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from claudia.models import Base
+from claudia import models, review_models  # noqa: F401 (their tables, on Base's metadata, are created here)
+from claudia.table_base import Base
+from claudia.safe_paths import check_directory, check_sqlite_location
 from claudia.writer_turn import WriterTurn
 
 _IMMEDIATE = "claudia_immediate"
@@ -64,9 +66,13 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            # Private from the start (SQLite gives its -wal and -shm files the same mode).
-            Path(parsed.database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            Path(parsed.database).touch(mode=0o600, exist_ok=True)
+            # Private from the start (SQLite gives its -wal and -shm files the same mode), and
+            # refused in a directory another account could tamper with (claudia/safe_paths.py).
+            database = Path(parsed.database)
+            database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            check_directory(database.parent, "database_dir")
+            database.touch(mode=0o600, exist_ok=True)
+            check_sqlite_location(database)
         busy = busy_timeout_ms()
         # A few connections kept open (SQLAlchemy 1.4 would open one per session for a file).
         engine = create_engine(

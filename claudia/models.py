@@ -1,8 +1,6 @@
 """Tables of the project's database: registry, roles, journal, conversation owners."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from sqlalchemy import (
     Column,
     DateTime,
@@ -14,19 +12,14 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import declarative_base
 
-Base = declarative_base()
+from claudia.table_base import Base, utcnow
 
 KIND_PUBLIC, KIND_PRIVATE = "public", "private"
 STATUS_ACTIVE, STATUS_INACTIVE = "active", "inactive"
 # Roles that make a user a manager "de niveau structure", able to (in)activate it.
 STRUCTURE_MANAGER_ROLES = ("principal", "secondaire")
 ALL_ROLES = ("principal", "secondaire", "service", "utilisateur")
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class Structure(Base):
@@ -207,18 +200,6 @@ class PortalSession(Base):
     expires_at = Column(DateTime, nullable=False)
 
 
-class ReviewMark(Base):
-    """A maintainer's marks on a conversation: reviewed or not, and free tags."""
-
-    __tablename__ = "review_marks"
-
-    conversation_id = Column(String(255), primary_key=True)
-    reviewed = Column(Integer, nullable=False, default=0)
-    tags = Column(Text, nullable=False, default="[]")  # JSON list of strings
-    updated_by = Column(String(128), nullable=True)
-    updated_at = Column(DateTime, nullable=False, default=utcnow)
-
-
 class SpentConfirmation(Base):
     """A signed-in user's « oui » that has authorised a registry write: it cannot authorise
     another (claudia/assertions.py). Kept until the message's seal expires, then deleted."""
@@ -280,7 +261,3 @@ class RateHit(Base):
     at = Column(Float, nullable=False, index=True)  # seconds since the epoch: the same clock for every process
 
     __table_args__ = (Index("ix_rate_hits_scope_key_at", "scope", "key", "at"),)
-
-
-# The review index's tables share this metadata (created with the others).
-from claudia import review_models  # noqa: E402,F401

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 from claudia.params import LATEST_TIMESTAMP, unstorable
+from claudia.review_models import COMMENT
 
 PROCEDURE_INTENTS = {"activer_structure": "activer", "inactiver_structure": "inactiver"}
 FALLBACK_INTENT, FORM = "nlu_fallback", "formulaire_statut"
@@ -20,6 +21,8 @@ FALLBACK_INTENT, FORM = "nlu_fallback", "formulaire_statut"
 FALLBACK_ACTIONS = {"action_default_fallback", "action_message_incompris"}
 OUTCOMES = ("effectuee", "refusee", "abandonnee", "transferee", "sans_procedure")
 UNLABELLED_ACTIONS = {"action_listen"}
+# The slot the evaluation's comment step fills with the user's text (actions/evaluation_actions.py).
+COMMENT_SLOT, COMMENT_LENGTH = "commentaire", 1000
 
 CONVERSATION_FIELDS = ("login", "started", "ended", "turns", "procedure", "outcome", "done", "refused",
                        "abandoned", "refusal_reasons", "thumbs_down", "thumbs_up", "handed_off",
@@ -69,6 +72,11 @@ def _user_fields(data: Dict[str, Any]) -> Tuple[str, Optional[str], Optional[flo
     return text, name[:255] if name else name, None if confidence is None else _number(confidence), kept
 
 
+def same_comment(text: Any, comment: str) -> bool:
+    """Is `text` the message the comment slot repeats (stripped and cut as the form keeps it)?"""
+    return isinstance(text, str) and text.strip()[:COMMENT_LENGTH] == comment
+
+
 def outcome_of(row: Dict[str, Any]) -> str:
     if row["handed_off"]:
         return "transferee"
@@ -91,6 +99,24 @@ class Folder:
         self.stats: Counter = Counter()  # (kind, key) -> count delta
         self.sums: Counter = Counter()  # (kind, key) -> sum delta
         self.touched: Set[str] = set()
+        self.comment_ids: Set[int] = set()  # user events the evaluation took as its comment
+        self.late_comments: List[Tuple[str, str]] = []  # (sender_id, comment) of a message indexed earlier
+
+    def expect_comments(self, events: List[Tuple[int, str, Dict[str, Any]]]) -> None:
+        """Before folding: the user messages that answered « Saisissez votre commentaire ». The
+        form copies such a message into the `commentaire` slot in the same turn, so the user event
+        that slot repeats is a comment, not a request to classify. When that message was read by
+        an earlier pass, the writer marks it (`late_comments`)."""
+        last_user: Dict[str, Tuple[int, Any]] = {}
+        for event_id, sender_id, data in events:
+            if data.get("event") == "user":
+                last_user[sender_id] = (event_id, data.get("text"))
+            elif data.get("event") == "slot" and data.get("name") == COMMENT_SLOT \
+                    and isinstance(data.get("value"), str) and data["value"].strip():
+                if sender_id not in last_user:
+                    self.late_comments.append((sender_id, data["value"]))
+                elif same_comment(last_user[sender_id][1], data["value"]):
+                    self.comment_ids.add(last_user[sender_id][0])
 
     def row(self, sender_id: str) -> Dict[str, Any]:
         if sender_id not in self.rows:
@@ -137,20 +163,23 @@ class Folder:
     def _user(self, event_id: int, sender_id: str, row: Dict[str, Any], at: float, text: str,
               name: Optional[str], confidence: Optional[float], entities: str) -> None:
         row["turns"] += 1
-        self.label(sender_id, "i", name)
-        if name == FALLBACK_INTENT:
-            row["fallback"] = 1
-        if row["procedure"] is None and name in PROCEDURE_INTENTS:
-            row["procedure"] = PROCEDURE_INTENTS[name]
+        comment = event_id in self.comment_ids  # kept for the conversation's page, guessed at by no one
+        if not comment:
+            self.label(sender_id, "i", name)
+            if name == FALLBACK_INTENT:
+                row["fallback"] = 1
+            if row["procedure"] is None and name in PROCEDURE_INTENTS:
+                row["procedure"] = PROCEDURE_INTENTS[name]
         if text.startswith("/") or not text.strip():
             return  # a button: nothing the NLU guessed
-        if confidence is not None:
+        if confidence is not None and not comment:
             row["min_confidence"] = confidence if row["min_confidence"] is None else min(row["min_confidence"], confidence)
             if name:
                 self.stats[("intent", name)] += 1
                 self.sums[("intent", name)] += confidence
         self.messages.append({"id": event_id, "sender_id": sender_id, "at": at, "text": text,
-                              "intent": name, "confidence": confidence, "entities": entities})
+                              "intent": name, "confidence": confidence, "entities": entities,
+                              "status": COMMENT if comment else None})
 
     # -- the project's own tables -------------------------------------------------------------
     def journal(self, sender_id: str, outcome: str, reason: Optional[str]) -> None:

@@ -28,11 +28,12 @@ from sqlalchemy import bindparam, create_engine, func, insert, select, text, upd
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from claudia import review_logins
 from claudia.db import Database
 from claudia.params import unstorable
 from claudia.models import Conversation, Feedback, Handoff, JournalEntry
-from claudia.review_fold import CONVERSATION_FIELDS, Folder, Unindexable
-from claudia.review_models import (ReviewConversation, ReviewIndexState, ReviewLabel, ReviewMessage,
+from claudia.review_fold import CONVERSATION_FIELDS, Folder, Unindexable, same_comment
+from claudia.review_models import (COMMENT, ReviewConversation, ReviewIndexState, ReviewLabel, ReviewMessage,
                                    ReviewStat)
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class ReviewIndexer:
         self.tracker = make_tracker_engine(tracker_url)
         self.batch = batch
         ensure_search(self.db.engine)
+        review_logins.backfill(self.db.engine)
 
     # -- one pass ------------------------------------------------------------------------------
     def run_once(self) -> int:
@@ -82,6 +84,7 @@ class ReviewIndexer:
                 self._save_gaps(connection, last, gaps, seen)
                 return 0
             folder = self._load(connection, {e[1] for e in events} | {r[1] for rows in side.values() for r in rows})
+            folder.expect_comments(events)
             for event_id, sender_id, data in events:
                 try:
                     folder.event(event_id, sender_id, data)
@@ -203,7 +206,24 @@ class ReviewIndexer:
             if connection.dialect.name == "sqlite":
                 connection.execute(text("INSERT INTO review_messages_fts(rowid, text) VALUES (:id, :text)"),
                                    [{"id": m["id"], "text": m["text"]} for m in folder.messages])
+        for sender_id, comment in folder.late_comments:
+            if folder.rows.get(sender_id, {}).get("id") is not None:
+                self._mark_comment(connection, folder, folder.rows[sender_id]["id"], comment)
         self._add_stats(connection, folder)
+
+    @staticmethod
+    def _mark_comment(connection: Connection, folder: Folder, conversation: int, comment: str) -> None:
+        """The conversation's latest message, read by an earlier pass, was the evaluation's comment."""
+        latest = connection.execute(select(ReviewMessage.id, ReviewMessage.text, ReviewMessage.intent,
+                                           ReviewMessage.confidence, ReviewMessage.status)
+                                    .where(ReviewMessage.conversation_id == conversation)
+                                    .order_by(ReviewMessage.id.desc()).limit(1)).first()
+        if latest is None or latest.status is not None or not same_comment(latest.text, comment):
+            return
+        connection.execute(update(ReviewMessage).where(ReviewMessage.id == latest.id).values(status=COMMENT))
+        if latest.intent and latest.confidence is not None:  # out of the intents' running confidence too
+            folder.stats[("intent", latest.intent)] -= 1
+            folder.sums[("intent", latest.intent)] -= latest.confidence
 
     def _create_missing(self, connection: Connection, folder: Folder) -> None:
         missing = [row for row in folder.rows.values() if row["id"] is None]
@@ -215,6 +235,7 @@ class ReviewIndexer:
             query = select(Conversation.sender_id, Conversation.login).where(
                 Conversation.sender_id.in_(sender_ids[start:start + 500]))
             owners.update(dict(connection.execute(query).all()))
+        review_logins.record(connection, owners.values())
         for row in missing:
             row["login"] = owners.get(row["sender_id"])
             row["id"] = connection.execute(insert(ReviewConversation).values(

@@ -6,9 +6,13 @@ review page reads a few indexed rows whatever the number of conversations.
 """
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Float, Index, Integer, String, Text, UniqueConstraint
 
-from claudia.models import Base
+from claudia.table_base import Base, utcnow
+
+# A review_messages status: the text answered the evaluation's « Saisissez votre commentaire »; it
+# is no request to classify, so it stays out of the intent inbox and of the intent statistics.
+COMMENT = "commentaire"
 
 
 class ReviewConversation(Base):
@@ -41,7 +45,7 @@ class ReviewConversation(Base):
     min_confidence = Column(Float, nullable=True)
     fallback = Column(Integer, nullable=False, default=0)
     reviewed = Column(Integer, nullable=False, default=0)
-    tags = Column(Text, nullable=False, default="[]")  # JSON list, copy of review_marks.tags
+    tags = Column(Text, nullable=False, default="[]")  # JSON list, copy of the conversation's review_tags
 
 
 class ReviewLabel(Base):
@@ -79,7 +83,7 @@ class ReviewMessage(Base):
     intent = Column(String(255), nullable=True)
     confidence = Column(Float, nullable=True)
     entities = Column(Text, nullable=False, default="[]")  # JSON [{entity, value}]
-    status = Column(String(12), nullable=True)  # None | confirme | corrige
+    status = Column(String(12), nullable=True)  # None | confirme | corrige | commentaire (COMMENT)
     final_intent = Column(String(255), nullable=True)  # the confirmed or corrected intent
     reviewed_by = Column(String(128), nullable=True)
 
@@ -114,3 +118,42 @@ class ReviewIndexState(Base):
     source = Column(String(32), primary_key=True)
     last_id = Column(Integer, nullable=False, default=0)
     gaps = Column(Text, nullable=False, default="{}")  # JSON {id: first seen (epoch s)}
+
+
+class ReviewMark(Base):
+    """A maintainer's mark on a conversation: reviewed or not."""
+
+    __tablename__ = "review_marks"
+
+    conversation_id = Column(String(255), primary_key=True)
+    reviewed = Column(Integer, nullable=False, default=0)
+    # JSON list of the tags written before review_tags existed (copied there once, then left).
+    tags = Column(Text, nullable=False, default="[]")
+    updated_by = Column(String(128), nullable=True)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class ReviewTag(Base):
+    """A reviewer's own label on a conversation (sender id): one row per label, who put it, when."""
+
+    __tablename__ = "review_tags"
+    __table_args__ = (
+        UniqueConstraint("sender_id", "tag", name="uq_review_tag"),
+        Index("ix_review_tag_tag", "tag"),
+    )
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    sender_id = Column(String(255), nullable=False)
+    tag = Column(String(40), nullable=False)
+    added_by = Column(String(128), nullable=True)
+    added_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class ReviewLogin(Base):
+    """Each login of the indexed conversations with its search key (lower case, no accents), so
+    that the user filter finds « marie » in « Marie.Dupont » on SQLite as on PostgreSQL."""
+
+    __tablename__ = "review_logins"
+
+    login = Column(String(128), primary_key=True)
+    folded = Column(String(128), nullable=False, index=True)

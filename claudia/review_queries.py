@@ -16,9 +16,10 @@ from typing import Any, Dict, List, Optional
 from sqlalchemy import column, exists, func, literal_column, or_, select, table, text, tuple_
 from sqlalchemy.sql import Select
 
-from claudia import params
+from claudia import params, review_logins
 from claudia.db import Database
 from claudia.review_fold import OUTCOMES
+from claudia.review_models import COMMENT
 from claudia.review_models import ReviewConversation as C
 from claudia.review_models import ReviewLabel as L
 from claudia.review_models import ReviewMessage as M
@@ -64,7 +65,7 @@ class Filters:
         return cls(
             since=params.day(query.get("since"), "de début"),
             until=params.day(query.get("until"), "de fin"),
-            user=query.get("user") or None, procedure=query.get("procedure") or None,
+            user=(query.get("user") or "").strip() or None, procedure=query.get("procedure") or None,
             outcome=outcome if outcome in OUTCOMES else None,
             thumbs_down=query.get("thumbs_down") == "1", low_confidence=query.get("low_confidence") == "1",
             intent=query.get("intent") or None, action=query.get("action") or None,
@@ -128,7 +129,9 @@ class ReviewQueries:
             query = query.where(C.ended >= _epoch(f.since))
         if f.until:
             query = query.where(C.ended < _epoch(f.until, end=True))
-        for column, value in ((C.login, f.user), (C.procedure, f.procedure), (C.outcome, f.outcome)):
+        if f.user is not None:  # part of the login, any case, any accents
+            query = query.where(C.login.in_(review_logins.matching(f.user)))
+        for column, value in ((C.procedure, f.procedure), (C.outcome, f.outcome)):
             if value is not None:
                 query = query.where(column == value)
         if f.thumbs_down:
@@ -225,6 +228,8 @@ class ReviewQueries:
             query = query.where(M.at < _epoch(f.until, end=True))
         if f.corrected is not None:
             query = query.where(self._rare(M.status.in_(REVIEWED)) if f.corrected else M.status.is_(None))
+        else:  # the evaluation's comments are not requests to classify: never in the inbox
+            query = query.where(or_(M.status.is_(None), M.status != COMMENT))
         return query
 
     def messages(self, filters: MessageFilters, before: Optional[int] = None,

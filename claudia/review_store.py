@@ -1,6 +1,6 @@
 """What a reviewer changes in the review index, and what the dashboard and exports read.
 
-Marks and tags on conversations, the review status of messages (confirmed or
+Marks on conversations (labels: claudia.review_tags), the review status of messages (confirmed or
 corrected), the texts written into the training data, the dashboard's running
 totals, and CSV export cells made safe for spreadsheets.
 """
@@ -13,13 +13,14 @@ import time
 from datetime import date, timedelta
 from typing import Any, Dict, Iterable, List, Optional
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import select, update
 
 from claudia.db import Database
-from claudia.models import ReviewMark, utcnow
 from claudia.review_models import ReviewConversation as C
-from claudia.review_models import ReviewCorrection, ReviewLabel, ReviewStat
+from claudia.review_models import ReviewCorrection, ReviewMark, ReviewStat
 from claudia.review_models import ReviewMessage as M
+from claudia.review_tags import set_tags
+from claudia.table_base import utcnow
 
 CONFIRMED, CORRECTED = "confirme", "corrige"
 # A cell starting with one of these is read as a formula by spreadsheet software.
@@ -61,24 +62,19 @@ class ReviewStore:
     # -- conversations ------------------------------------------------------------------------
     def mark(self, sender_id: str, reviewer: str, reviewed: Optional[bool] = None,
              tags: Optional[Iterable[str]] = None) -> Dict[str, Any]:
+        """Marks the conversation reviewed or not; with `tags`, sets its labels to exactly these."""
         with self.db.write() as session:
             row = session.get(ReviewMark, sender_id) or ReviewMark(conversation_id=sender_id, reviewed=0, tags="[]")
             if reviewed is not None:
                 row.reviewed = int(reviewed)
-            if tags is not None:
-                clean = sorted({t.strip()[:40] for t in tags if t and t.strip()})
-                row.tags = json.dumps(clean, ensure_ascii=False)
             row.updated_by, row.updated_at = reviewer, utcnow()
             session.add(row)
+            kept = set_tags(session, sender_id, tags, reviewer) if tags is not None else None
             indexed = session.execute(select(C).where(C.sender_id == sender_id)).scalar()
             if indexed is not None:
-                indexed.reviewed, indexed.tags = row.reviewed, row.tags
-                session.execute(delete(ReviewLabel).where(ReviewLabel.conversation_id == indexed.id,
-                                                          ReviewLabel.kind == "t"))
-                for tag in json.loads(row.tags):
-                    session.execute(insert(ReviewLabel).values(conversation_id=indexed.id, kind="t", value=tag,
-                                                               ended=indexed.ended))
-            return {"reviewed": bool(row.reviewed), "tags": json.loads(row.tags)}
+                indexed.reviewed = row.reviewed
+            return {"reviewed": bool(row.reviewed), "tags": kept if kept is not None else
+                    json.loads(indexed.tags if indexed is not None else "[]")}
 
     # -- messages -----------------------------------------------------------------------------------
     def set_status(self, message_ids: List[int], status: str, intent: str, reviewer: str) -> None:

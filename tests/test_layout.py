@@ -4,11 +4,13 @@
   any outer package;
 - only `actions/` itself imports `actions` (Rasa loads it; nothing else may);
 - `web/` and `channels/` do not import each other;
+- the modules of a package do not import one another in a circle (the console's
+  parts stand side by side on what they share, web/console_shared.py);
 - modules stay small enough to read in one go.
 """
 import ast
 from pathlib import Path
-from typing import Iterator, Set, Tuple
+from typing import Dict, Iterator, List, Set, Tuple
 
 import pytest
 
@@ -58,6 +60,67 @@ def test_modules_are_small(package):
     too_long = [f"{path.relative_to(ROOT)}: {n} lines" for path in modules(package)
                 if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES]
     assert too_long == []
+
+
+def module_name(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts)
+
+
+def import_graph(package: str) -> Dict[str, Set[str]]:
+    """For each module of `package`, the modules of `package` it imports (anywhere in it,
+    functions included: an import moved into a function is still a dependency)."""
+    graph = {}
+    for path in modules(package):
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names if alias.name.startswith(package + "."))
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module == package:
+                found.update(f"{package}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith(package + "."):
+                found.add(node.module)
+        graph[module_name(path)] = found
+    return graph
+
+
+def import_cycles(graph: Dict[str, Set[str]]) -> List[List[str]]:
+    """Each circle of imports found, as the modules along it (the first one repeated at the end)."""
+    cycles, state = [], {}
+
+    def visit(module: str, path: List[str]) -> None:
+        state[module] = "on the path"
+        for imported in sorted(graph.get(module, ())):
+            if state.get(imported) == "on the path":
+                cycles.append(path[path.index(imported):] + [imported])
+            elif imported not in state:
+                visit(imported, path + [imported])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    return cycles
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_modules_do_not_import_one_another_in_a_circle(package):
+    assert import_cycles(import_graph(package)) == []
+
+
+def test_the_tables_stand_side_by_side_on_their_base():
+    """claudia.models and claudia.review_models used to import each other (issue #24): both take
+    the declarative base from claudia.table_base, which imports neither; claudia.db imports all three."""
+    graph = import_graph("claudia")
+    assert "claudia.review_models" not in graph["claudia.models"]
+    assert "claudia.models" not in graph["claudia.review_models"]
+    assert graph["claudia.table_base"] == set()
+    assert {"claudia.models", "claudia.review_models", "claudia.table_base"} <= graph["claudia.db"]
+
+
+def test_the_check_itself_sees_a_circle():
+    assert import_cycles({"web.a": {"web.b"}, "web.b": {"web.c"}, "web.c": {"web.a"}, "web.d": {"web.a"}}) == [
+        ["web.a", "web.b", "web.c", "web.a"]]
+    assert import_cycles({"web.a": {"web.b"}, "web.b": set(), "web.c": {"web.a", "web.b"}}) == []
 
 
 def test_the_check_itself_sees_a_forbidden_import(tmp_path):

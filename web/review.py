@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from sqlalchemy import select, text
 
@@ -21,8 +21,10 @@ from claudia.db import Database
 from claudia.params import printable_in
 from claudia.models import Feedback, Handoff, JournalEntry
 from claudia.review_index import ReviewIndexer
+from claudia.review_models import COMMENT
 from claudia.review_queries import Filters, MessageFilters, ReviewQueries, iso  # noqa: F401 (re-exported)
 from claudia.review_store import CONFIRMED, CORRECTED, ReviewStore
+from claudia.review_tags import ReviewTags
 from web.cpu_meter import CpuMeter
 from web.review_story import StoryFile
 from web.review_training import Outcome, TrainingData, clean_text
@@ -49,6 +51,7 @@ class Review:
         self._pass = threading.Lock()
         self.queries = ReviewQueries(database, threshold)
         self.store = ReviewStore(database)
+        self.tags = ReviewTags(database)
         self.training = TrainingData(corrections_file or root / "data" / "nlu" / "corrections.yml",
                                      nlu_dir if nlu_dir is not None else root / "data" / "nlu")
         self.stories = StoryFile(tracker_url, stories_file or root / "tests" / "stories" / "test_revues.yml",
@@ -138,7 +141,8 @@ class Review:
                 select(Feedback).where(Feedback.conversation_id == cid)).scalars()]
             handoffs = [{"status": h.status, "operator": h.operator, "message": h.message}
                         for h in session.execute(select(Handoff).where(Handoff.conversation_id == cid)).scalars()]
-        return {"summary": summary, "steps": steps, "journal": journal, "feedback": feedback, "handoffs": handoffs}
+        return {"summary": summary, "steps": steps, "journal": journal, "feedback": feedback, "handoffs": handoffs,
+                "tags": self.tags.of(cid)}
 
     # -- changing -----------------------------------------------------------------------------------------
     def mark(self, cid: str, reviewer: str, reviewed: Optional[bool] = None,
@@ -146,15 +150,31 @@ class Review:
         self.refresh()
         return self.store.mark(cid, reviewer, reviewed, tags)
 
+    def add_tag(self, cid: str, raw: str, reviewer: str) -> str:
+        """Puts the reviewer's label on the conversation; returns it as kept (BadParameter if unfit,
+        LookupError for a conversation the review does not know)."""
+        self.refresh()
+        if self.queries.summary(cid) is None:
+            raise LookupError(cid)
+        return self.tags.add(cid, raw, reviewer)
+
+    def remove_tag(self, cid: str, tag: str) -> bool:
+        self.refresh()
+        return self.tags.remove(cid, tag)
+
     def review_messages(self, ids: Iterable[int], reviewer: str, known_intents: Iterable[str],
                         intent: Optional[str] = None) -> Outcome:
         """Confirms (intent None: the prediction was right) or corrects the messages into the training data."""
         self.refresh()
         messages = self.queries.messages_by_id(sorted({int(i) for i in ids})[:500])
+        comments = [m for m in messages if m["status"] == COMMENT]  # not requests: never training data
+        messages = [m for m in messages if m["status"] != COMMENT]
         pairs = [(m["text"], intent or m["intent"]) for m in messages]
         outcome = self.training.add(pairs, known_intents)
         refused = {raw for raw, _ in outcome.refused} | {clean_text(raw) for raw, _ in outcome.refused}
         done = [m for m in messages if m["text"] not in refused and clean_text(m["text"]) not in refused]
+        outcome.refused += [(m["text"], "un commentaire d'évaluation n'est pas une demande à classer")
+                            for m in comments]
         for text_, chosen in outcome.added + outcome.already + [(t, new) for t, _, new in outcome.moved]:
             self.store.record_correction(text_, chosen, reviewer)
         groups: Dict[tuple, List[int]] = {}
@@ -169,8 +189,11 @@ class Review:
         return await self.stories.steps(cid)
 
     async def save_story(self, cid: str, name: str, actions: Optional[Dict[int, str]] = None,
-                         intents: Optional[Dict[int, str]] = None) -> Path:
-        return await self.stories.save(cid, name, actions, intents)
+                         intents: Optional[Dict[int, str]] = None,
+                         existing: Optional[str] = None) -> Tuple[str, Optional[str]]:
+        """Saves the test story; returns its name and whether a story of that name was replaced or
+        kept beside it (StoryExists when the name is taken and `existing` does not say which)."""
+        return await self.stories.save(cid, name, actions, intents, existing)
 
     def dashboard(self) -> Dict[str, Any]:
         self.refresh()

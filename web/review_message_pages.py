@@ -7,12 +7,13 @@ comes back to the same filters, page and row.
 from __future__ import annotations
 
 import asyncio
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from aiohttp import web
 
 from claudia import params
 from claudia.review_queries import MessageFilters
+from web.review_story import KEEP_BOTH, REPLACE, StoryExists
 from web.review_web import INTENTS, REVIEW, back_to, conversation_path, encode, render, reviewer_required
 
 MESSAGE_KEYS = ("q", "intent", "below", "since", "until", "corrected", "before")
@@ -74,9 +75,9 @@ def _choices(form, prefix: str) -> Dict[int, str]:
     return {step(key): str(value) for key, value in form.items() if key.startswith(prefix)}
 
 
-@reviewer_required
-async def story_page(request: web.Request) -> web.Response:
-    cid = request.match_info["cid"]
+async def _story_editor(request: web.Request, cid: str, name: str, actions: Dict[int, str],
+                        intents: Dict[int, str], conflict: Optional[StoryExists] = None) -> web.Response:
+    """The story editor: the conversation's steps, with the choices already made (if any)."""
     review = request.app[REVIEW]
     try:
         steps = await review.story_steps(cid)
@@ -86,10 +87,19 @@ async def story_page(request: web.Request) -> web.Response:
     for step in steps:  # a message already corrected in the review starts with its corrected intent
         if step["kind"] == "user":
             known = [m for m in corrected.values() if m["text"] == step["text"] and m["final_intent"]]
-            step["intent"] = known[0]["final_intent"] if known else step["intent"]
-    return render(request, "story.html", f"Histoire de test — {cid}", steps=steps, path=conversation_path(cid),
-                  name=f"revue {cid}", intents=review.stories.intents(), actions=review.stories.actions(),
-                  fallbacks=FALLBACKS)
+            step["intent"] = intents.get(step["index"]) or (known[0]["final_intent"] if known else step["intent"])
+        else:
+            step["name"] = actions.get(step["index"], step["name"])
+    return render(request, "story.html", f"Histoire de test — {cid}", status=409 if conflict else 200, steps=steps,
+                  path=conversation_path(cid), name=name, intents=review.stories.intents(),
+                  actions=review.stories.actions(), fallbacks=FALLBACKS, conflict=conflict,
+                  replace=REPLACE, keep_both=KEEP_BOTH, stories_file=review.stories.stories_file.name)
+
+
+@reviewer_required
+async def story_page(request: web.Request) -> web.Response:
+    cid = request.match_info["cid"]
+    return await _story_editor(request, cid, f"revue {cid}", {}, {})
 
 
 @reviewer_required
@@ -97,12 +107,17 @@ async def save_story(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     cid = request.match_info["cid"]
     actions, intents = _choices(form, "action-"), _choices(form, "intent-")  # a bad step number: a 400
+    existing = form.get("existing") if form.get("existing") in (REPLACE, KEEP_BOTH) else None
     try:
-        await request.app[REVIEW].save_story(cid, str(form.get("name", "")), actions, intents)
+        name, done = await request.app[REVIEW].save_story(cid, str(form.get("name", "")), actions, intents, existing)
+    except StoryExists as conflict:  # the same name twice: the maintainer chooses, nothing written yet
+        return await _story_editor(request, cid, conflict.name, actions, intents, conflict)
     except ValueError as error:
         raise back_to(request, conversation_path(cid) + "/histoire", str(error), error=True)
-    raise back_to(request, conversation_path(cid), "Conversation enregistrée comme test (histoire de test "
-                                                   "ajoutée au fichier des histoires).")
+    what = {REPLACE: f"l'histoire « {name} » a remplacé celle du même nom",
+            KEEP_BOTH: f"histoire « {name} » ajoutée à côté de celle du même nom"}.get(
+        done, f"histoire « {name} » ajoutée au fichier des histoires")
+    raise back_to(request, conversation_path(cid), f"Conversation enregistrée comme test ({what}).")
 
 
 def add_message_routes(app: web.Application) -> None:

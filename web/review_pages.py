@@ -47,8 +47,10 @@ async def inbox(request: web.Request) -> web.Response:
     await asyncio.to_thread(review.refresh)
     found = await asyncio.to_thread(review.search, filters, query["before"] or None)
     base = {k: v for k, v in query.items() if k != "before"}
+    tags = await asyncio.to_thread(review.tags.known)
     return render(request, "conversations.html", "Revue des conversations", active="/console/revue/",
                   query=query, found=found, intents=request.app[INTENTS], outcomes=OUTCOME_OPTIONS,
+                  tags=tags if not query["tag"] or query["tag"] in tags else [query["tag"]] + tags,
                   outcome_labels=OUTCOME_LABELS, export_query=encode(base), first_query=encode(base),
                   next_query=encode({**base, "before": found["next"]}))
 
@@ -59,17 +61,40 @@ async def conversation(request: web.Request) -> web.Response:
     detail = await asyncio.to_thread(request.app[REVIEW].detail, cid)
     if detail is None:
         raise web.HTTPNotFound(text="Conversation introuvable.")
+    known = await asyncio.to_thread(request.app[REVIEW].tags.known)
     return render(request, "conversation.html", f"Conversation {cid}", detail=detail, path=conversation_path(cid),
-                  intents=request.app[INTENTS], outcome_labels=OUTCOME_LABELS)
+                  intents=request.app[INTENTS], outcome_labels=OUTCOME_LABELS, known_tags=known)
 
 
 @reviewer_required
 async def marks(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     cid = request.match_info["cid"]
-    await asyncio.to_thread(request.app[REVIEW].mark, cid, request["user"].login, form.get("reviewed") == "1",
-                            str(form.get("tags", "")).split())
-    raise back_to(request, conversation_path(cid), "Marques enregistrées.")
+    await asyncio.to_thread(request.app[REVIEW].mark, cid, request["user"].login, form.get("reviewed") == "1")
+    raise back_to(request, conversation_path(cid), "Marque enregistrée.")
+
+
+@reviewer_required
+async def add_tag(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    cid = request.match_info["cid"]
+    back = conversation_path(cid) + "#etiquettes"
+    try:
+        tag = await asyncio.to_thread(request.app[REVIEW].add_tag, cid, form.get("tag"), request["user"].login)
+    except params.BadParameter as error:
+        raise back_to(request, back, str(error), error=True)
+    except LookupError:
+        raise web.HTTPNotFound(text="Conversation introuvable.")
+    raise back_to(request, back, f"Étiquette « {tag} » ajoutée.")
+
+
+@reviewer_required
+async def remove_tag(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    cid, tag = request.match_info["cid"], str(form.get("tag", ""))
+    removed = await asyncio.to_thread(request.app[REVIEW].remove_tag, cid, tag)
+    said = f"Étiquette « {tag[:40]} » retirée." if removed else "Cette conversation ne portait pas cette étiquette."
+    raise back_to(request, conversation_path(cid) + "#etiquettes", said)
 
 
 async def stream(request: web.Request, kind: str, name: str, chunks, failed_line: str) -> web.StreamResponse:
@@ -146,6 +171,8 @@ def add_review(app: web.Application, review: Review, domain_file: Path, backgrou
     app.router.add_get("/console/revue/export.json", export_json)
     app.router.add_get("/console/revue/conversations/{cid}", conversation)
     app.router.add_post("/console/revue/conversations/{cid}/marques", marks)
+    app.router.add_post("/console/revue/conversations/{cid}/etiquettes", add_tag)
+    app.router.add_post("/console/revue/conversations/{cid}/etiquettes/retirer", remove_tag)
     add_message_routes(app)
     app.router.add_static("/console/revue/static", STATIC)
     if background:

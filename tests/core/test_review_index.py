@@ -8,13 +8,17 @@ from datetime import date, timedelta
 
 import pytest
 
+from sqlalchemy import delete
+
 from bench.review_data import generate
 from claudia.db import Database
-from claudia.models import Feedback, Handoff, JournalEntry
+from claudia.models import Conversation, Feedback, Handoff, JournalEntry
+from claudia.params import BadParameter
 from claudia.review_index import ReviewIndexer
-from claudia.review_models import ReviewMessage
+from claudia.review_models import ReviewLogin, ReviewMark, ReviewMessage
 from claudia.review_queries import COUNT_CAP, Filters, MessageFilters, ReviewQueries
 from claudia.review_store import ReviewStore, csv_lines
+from claudia.review_tags import MAX_TAGS_PER_CONVERSATION, ReviewTags
 
 
 class Tracker:
@@ -202,3 +206,136 @@ def test_a_row_that_cannot_be_indexed_is_skipped_counted_and_passed(stores, capl
     warnings = [r.getMessage() for r in caplog.records]
     assert len(warnings) == 4 and all("non indexé" in w for w in warnings)
     assert not any("mal" in w or "bizarre" in w or "cassé" in w for w in warnings)
+
+
+def owned(database, **logins):
+    """Conversation owners, as the channel records them when a signed-in user starts a chat."""
+    with database.write() as session:
+        for sender, login in logins.items():
+            session.add(Conversation(sender_id=sender, login=login))
+
+
+def test_user_filter_takes_part_of_a_login_whatever_its_case_and_accents(stores, tmp_path):
+    """Issue #24: « marie » found nothing, the exact login was needed."""
+    database, tracker, indexer = stores
+    owned(database, a="marie.dupont", b="Hélène.Martin", c="jean-marie.roux", d="paul_martin", e="luc.bernard")
+    for sender in "abcdef":  # f: not signed in
+        tracker.say(sender, "bonjour", "saluer")
+    indexer.catch_up()
+    queries = ReviewQueries(database)
+
+    def users(term):
+        return {c["conversation_id"] for c in queries.search(Filters.from_query({"user": term}))["conversations"]}
+
+    assert users("marie") == users("MARIE") == users(" Marie ") == {"a", "c"}
+    assert users("helene") == users("HÉLÈNE") == users("lène.mart") == {"b"}
+    assert users("martin") == {"b", "d"}
+    assert users("marie.dupont") == {"a"}
+    assert users("%") == set() and users("_") == users("_martin") == {"d"}  # LIKE's wildcards: plain characters
+    assert users("inconnu") == set() and len(users("")) == 6
+    # conversations indexed before the logins' table existed are found too (read once at start-up)
+    with database.write() as session:
+        session.execute(delete(ReviewLogin))
+    assert users("marie") == set()
+    ReviewIndexer(database, f"sqlite:///{tmp_path / 'tracker.db'}")
+    assert users("marie") == {"a", "c"}
+
+
+def comment_turn(tracker, sender, text, intent="nlu_fallback", confidence=0.2):
+    """The evaluation's comment step as Rasa stores it: the user's text, then the form copying it."""
+    tracker.add(sender, "slot", name="requested_slot", value="commentaire")
+    tracker.act(sender, "action_listen")
+    tracker.say(sender, text, intent, confidence)
+    tracker.act(sender, "formulaire_evaluation")
+    tracker.add(sender, "slot", name="commentaire", value=text.strip()[:1000])
+    tracker.add(sender, "slot", name="requested_slot", value="envoi_commentaire")
+
+
+def test_evaluation_comments_stay_out_of_the_intent_inbox(stores):
+    """Issue #24: the 👎 comment showed in the intent inbox as « à revoir »; it is no request."""
+    database, tracker, indexer = stores
+    tracker.say("avis", "activer ma structure", "activer_structure", 0.95)
+    tracker.say("avis", "bof", "evaluer_negatif", 0.9)
+    tracker.say("avis", "/choisir_motif{\"motif\": \"autre\"}", "choisir_motif", 1.0)
+    comment_turn(tracker, "avis", "  trop long, je voulais juste inactiver  ")
+    tracker.say("avis", "/affirmer", "affirmer", 1.0)
+    tracker.say("avis", "merci", "remercier", 0.8)
+    indexer.catch_up()
+    queries = ReviewQueries(database)
+    inbox = [m["text"] for m in queries.messages(MessageFilters(), per_page=50)["messages"]]
+    assert inbox == ["merci", "bof", "activer ma structure"]
+    assert queries.messages(MessageFilters(corrected=False))["total"] == 3
+    assert queries.messages(MessageFilters(text="inactiver"))["total"] == 0
+    summary = queries.summary("avis")  # nor does its guess count for the conversation
+    assert summary["min_confidence"] == 0.8 and not summary["fallback"] and "nlu_fallback" not in summary["intents"]
+    assert summary["procedure"] == "activer" and summary["turns"] == 6
+    kept = [m for m in queries.messages_of("avis").values() if m["status"] == "commentaire"]
+    assert [m["text"] for m in kept] == ["  trop long, je voulais juste inactiver  "]  # kept for its page
+    lowest = ReviewStore(database).dashboard()["lowest_confidence_intents"]
+    assert "nlu_fallback" not in [i["intent"] for i in lowest]
+
+
+def test_a_comment_read_in_an_earlier_pass_leaves_the_inbox_too(stores):
+    database, tracker, indexer = stores
+    tracker.say("tard", "bof", "evaluer_negatif", 0.9)
+    tracker.say("tard", "la page était illisible", "hors_perimetre", 0.3)
+    indexer.catch_up()  # the pass ends between the message and the form's copy of it
+    queries = ReviewQueries(database)
+    assert queries.messages(MessageFilters())["total"] == 2
+    tracker.act("tard", "formulaire_evaluation")
+    tracker.add("tard", "slot", name="commentaire", value="la page était illisible")
+    tracker.add("tard", "slot", name="commentaire", value="autre chose")  # matching no message: nothing
+    indexer.catch_up()
+    assert [m["text"] for m in queries.messages(MessageFilters())["messages"]] == ["bof"]
+    lowest = ReviewStore(database).dashboard()["lowest_confidence_intents"]
+    assert [(i["intent"], i["count"]) for i in lowest] == [("evaluer_negatif", 1)]
+
+
+def test_reviewers_label_conversations_and_filter_on_their_labels(stores):
+    database, tracker, indexer = stores
+    for sender in ("un", "deux", "trois"):
+        tracker.say(sender, "bonjour", "saluer")
+    indexer.catch_up()
+    tags, queries = ReviewTags(database), ReviewQueries(database)
+
+    def tagged(tag):
+        return [c["conversation_id"] for c in queries.search(Filters(tag=tag))["conversations"]]
+
+    assert tags.add("un", "  à   rejouer ", "relecteur.leroy") == "à rejouer"
+    assert tags.add("deux", "À REJOUER", "relecteur.martin") == "à rejouer"  # one label, not two spellings
+    assert tags.add("deux", "droits", "relecteur.martin") == "droits"
+    assert tags.add("deux", "droits", "relecteur.martin") == "droits"  # twice: once
+    assert tagged("à rejouer") == ["deux", "un"] and tagged("droits") == ["deux"]
+    assert tags.known() == ["à rejouer", "droits"]
+    assert [(t["tag"], t["by"]) for t in tags.of("deux")] == [("à rejouer", "relecteur.martin"),
+                                                              ("droits", "relecteur.martin")]
+    assert queries.summary("deux")["tags"] == ["à rejouer", "droits"]
+    assert tags.remove("un", "à rejouer") and not tags.remove("un", "à rejouer")
+    assert tagged("à rejouer") == ["deux"] and queries.summary("un")["tags"] == []
+    for bad in ("", "   ", "x" * 41, "a\x00b", "a\u202eb", "a\x07b", None, 42):
+        with pytest.raises(BadParameter):
+            tags.add("trois", bad, "relecteur.leroy")
+    for n in range(MAX_TAGS_PER_CONVERSATION):
+        tags.add("trois", f"t{n}", "relecteur.leroy")
+    with pytest.raises(BadParameter, match="au plus"):
+        tags.add("trois", "une de trop", "relecteur.leroy")
+    # the reviewed mark no longer touches the labels
+    ReviewStore(database).mark("deux", "relecteur.leroy", reviewed=True)
+    assert tagged("droits") == ["deux"] and queries.summary("deux")["reviewed"]
+
+
+def test_labels_written_before_their_table_come_over_once(stores):
+    database, tracker, indexer = stores
+    tracker.say("ancien", "bonjour", "saluer")
+    indexer.catch_up()
+    with database.write() as session:  # as the marks form used to keep them: a JSON list
+        session.add(ReviewMark(conversation_id="ancien", reviewed=1, tags='["vieux", "x\\u0000y"]'))
+    tags = ReviewTags(database)
+    assert [t["tag"] for t in tags.of("ancien")] == ["vieux"]
+    assert [c["conversation_id"] for c in ReviewQueries(database).search(Filters(tag="vieux"))["conversations"]] \
+        == ["ancien"]
+    tags.remove("ancien", "vieux")
+    ReviewTags(database)  # not copied again
+    with database.read() as session:
+        assert session.get(ReviewMark, "ancien").tags == "[]" and session.get(ReviewMark, "ancien").reviewed == 1
+    assert tags.of("ancien") == []

@@ -171,3 +171,150 @@ def test_story_with_corrected_actions_and_name(site):
     assert [s.block_name for s in steps] == ["salut relu (x)(terme)"]
     user = [e for e in steps[0].events if e.type_name == "user"][0]
     assert user.intent_name == "saluer" and not user.entities
+
+
+def story_of(tracker, sender, text="bonjour"):
+    tracker.act(sender, "action_session_start")
+    tracker.add(sender, "session_started")
+    tracker.act(sender, "action_listen")
+    tracker.say(sender, text, "saluer", 0.9)
+    tracker.act(sender, "utter_saluer")
+    tracker.add(sender, "bot", text="Bonjour !")
+    tracker.act(sender, "action_listen")
+
+
+def stories_in(site):
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+
+    steps = YAMLStoryReader(Domain.load(str(ROOT / "domain.yml"))).read_from_file(str(site[2] / "test_revues.yml"))
+    return [(s.block_name, [e.intent_name for e in s.events if e.type_name == "user"]) for s in steps]
+
+
+def test_saving_a_story_under_a_taken_name_asks_to_replace_or_keep_both(site):
+    """Issue #24: the same conversation saved twice made two stories of the same name, silently."""
+    story_of(site[0], "s2")
+
+    async def test(client):
+        csrf = await sign_in(client)
+        first = await client.post("/console/revue/conversations/s2/histoire", data={"csrf": csrf, "name": "salut"})
+        assert "histoire « salut » ajoutée" in await first.text()
+        again = await client.post("/console/revue/conversations/s2/histoire", data={"csrf": csrf, "name": "salut"})
+        page = await again.text()
+        assert again.status == 409 and "Une histoire porte déjà ce nom" in page and 'role="alert"' in page
+        assert 'name="existing" value="remplacer"' in page and 'name="existing" value="garder"' in page
+        assert "« salut (2) »" in page and 'value="salut"' in page
+        assert stories_in(site) == [("salut", ["saluer"])]  # nothing written
+        kept = await client.post("/console/revue/conversations/s2/histoire", data={
+            "csrf": csrf, "name": "salut", "existing": "garder"})
+        assert "histoire « salut (2) » ajoutée à côté de celle du même nom" in await kept.text()
+        assert stories_in(site) == [("salut", ["saluer"]), ("salut (2)", ["saluer"])]
+        # replacing keeps the other stories and the reviewer's choices (here another intent)
+        page = await (await client.get("/console/revue/conversations/s2/histoire")).text()
+        intent_field = re.search(r'name="(intent-\d+)"', page).group(1)
+        conflict = await client.post("/console/revue/conversations/s2/histoire", data={
+            "csrf": csrf, "name": "salut", intent_field: "remercier"})
+        assert conflict.status == 409 and 'value="remercier" selected' in await conflict.text()
+        replaced = await client.post("/console/revue/conversations/s2/histoire", data={
+            "csrf": csrf, "name": "salut", intent_field: "remercier", "existing": "remplacer"})
+        assert "l&#39;histoire « salut » a remplacé celle du même nom" in await replaced.text()
+        assert sorted(stories_in(site)) == [("salut", ["remercier"]), ("salut (2)", ["saluer"])]
+
+    serve(site, test)
+
+
+def test_user_filter_on_the_page_takes_part_of_the_login(site):
+    from claudia.models import Conversation
+
+    with services.handoffs().db.write() as session:
+        session.add(Conversation(sender_id="chez-marie", login="Marie.Dupont"))
+    site[0].say("chez-marie", "bonjour", "saluer")
+    site[0].say("ailleurs", "bonjour", "saluer")
+
+    async def test(client):
+        await sign_in(client)
+        page = await (await client.get("/console/revue/", params={"user": "marié"})).text()
+        assert "chez-marie" in page and "ailleurs" not in page and "une partie de l'identifiant suffit" in page
+
+    serve(site, test)
+
+
+def test_evaluation_comment_is_not_in_the_messages_page_but_on_its_conversation(site):
+    tracker = site[0]
+    tracker.say("avis", "bof", "evaluer_negatif", 0.9)
+    tracker.add("avis", "slot", name="requested_slot", value="commentaire")
+    tracker.say("avis", "vous êtes trop lents", "hors_perimetre", 0.3)
+    tracker.add("avis", "slot", name="commentaire", value="vous êtes trop lents")
+
+    async def test(client):
+        csrf = await sign_in(client)
+        inbox = await (await client.get("/console/revue/messages")).text()
+        assert "bof" in inbox and "trop lents" not in inbox
+        page = await (await client.get("/console/revue/conversations/avis")).text()
+        assert "trop lents" in page and "commentaire d'évaluation" in page
+        assert page.count('action="/console/revue/messages/revue"') == 1  # a form for « bof » only
+        # not made a training example through a forged form either
+        comment = [m for m in site[1].queries.messages_of("avis").values() if m["text"] != "bof"][0]
+        forged = await client.post("/console/revue/messages/revue", data={
+            "csrf": csrf, "ids": str(comment["id"]), "do": "corriger", "intent": "hors_perimetre"})
+        refusal = "1 refusé(s) : un commentaire d&#39;évaluation n&#39;est pas une demande à classer"
+        assert refusal in await forged.text()
+
+    serve(site, test)
+    assert not (site[2] / "corrections.yml").exists()
+
+
+def test_messages_page_has_a_skip_link_and_its_pages_at_the_top(site):
+    for n in range(25):
+        site[0].say(f"c-{n}", f"message {n}", "saluer", 0.5)
+
+    async def test(client):
+        await sign_in(client)
+        page = await (await client.get("/console/revue/messages")).text()
+        body = page.split("<body>", 1)[1]
+        first_link = re.search(r"<a [^>]*>", body).group(0)
+        assert 'href="#contenu"' in first_link  # the first thing the keyboard reaches
+        assert '<a class="skip" href="#resultats">Aller aux résultats et aux pages</a>' in page
+        top = page.index('id="resultats"')
+        assert top < page.index('rel="next">Plus anciens</a>') < page.index('id="messages"')
+        assert page.index('id="messages"') < page.rindex('rel="next">Plus anciens</a>')
+        older = re.search(r'href="\?([^"]+)" rel="next"', page).group(1).replace("&amp;", "&")
+        second = await (await client.get(f"/console/revue/messages?{older}")).text()
+        assert second.index("Plus récents</a>") < second.index('id="messages"')
+        conversations = await (await client.get("/console/revue/")).text()
+        assert conversations.index('rel="next">Plus anciennes</a>') < conversations.index('id="conversations"')
+
+    serve(site, test)
+
+
+def test_reviewers_label_a_conversation_and_filter_the_list_on_it(site):
+    site[0].say("c1", "bonjour", "saluer")
+    site[0].say("c2", "bonsoir", "saluer")
+
+    async def test(client):
+        csrf = await sign_in(client)
+        page = await (await client.get("/console/revue/conversations/c1")).text()
+        assert "Aucune étiquette" in page and 'action="/console/revue/conversations/c1/etiquettes"' in page
+        added = await client.post("/console/revue/conversations/c1/etiquettes", allow_redirects=False,
+                                  data={"csrf": csrf, "tag": "  à  rejouer <b>"})
+        assert added.status == 302 and added.headers["Location"].endswith("#etiquettes")
+        page = await (await client.get(added.headers["Location"].split("#")[0])).text()
+        assert "Étiquette « à rejouer &lt;b&gt; » ajoutée." in page and "ajoutée par relecteur" in page
+        listed = await (await client.get("/console/revue/")).text()
+        assert '<option value="à rejouer &lt;b&gt;">' in listed  # the list's filter offers it
+        only = await (await client.get("/console/revue/", params={"tag": "à rejouer <b>"})).text()
+        assert "c1" in only and "c2" not in only
+        assert '<option value="à rejouer &lt;b&gt;" selected>' in only
+        page = await (await client.get("/console/revue/conversations/c2")).text()
+        assert '<option value="à rejouer &lt;b&gt;">' in page  # suggested on the other conversations
+        refused = await client.post("/console/revue/conversations/c1/etiquettes", data={"csrf": csrf, "tag": "x" * 41})
+        assert "au plus 40 caractères" in await refused.text()
+        assert (await client.post("/console/revue/conversations/c1/etiquettes", data={"tag": "x"})).status == 403
+        assert (await client.post("/console/revue/conversations/nulle-part/etiquettes",
+                                  data={"csrf": csrf, "tag": "x"})).status == 404
+        removed = await client.post("/console/revue/conversations/c1/etiquettes/retirer",
+                                    data={"csrf": csrf, "tag": "à rejouer <b>"})
+        assert "retirée" in await removed.text() and "Aucune étiquette" in await removed.text()
+        assert "c1" not in await (await client.get("/console/revue/", params={"tag": "à rejouer <b>"})).text()
+
+    serve(site, test)
