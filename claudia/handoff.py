@@ -8,9 +8,10 @@ every console and Rasa server sees the same queue.
 from __future__ import annotations
 
 import json
+import math
 from typing import List, Optional
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from claudia.db import Database
 from claudia.models import Handoff, Outbox, utcnow
@@ -21,6 +22,13 @@ OPERATOR, ASSISTANT = "operateur", "assistant"
 
 class HandoffError(Exception):
     """The operation does not fit the request's state (closed, taken by someone else)."""
+
+
+def page_of(total: int, page: int, size: int) -> dict:
+    """Where page `page` (from 1) of `total` rows starts; a page beyond the last is the last."""
+    pages = max(1, math.ceil(total / size))
+    page = min(max(1, page), pages)
+    return {"page": page, "pages": pages, "size": size, "total": total, "offset": (page - 1) * size}
 
 
 def _as_dict(handoff: Handoff) -> dict:
@@ -87,6 +95,20 @@ class HandoffQueue:
                 .order_by(Handoff.created_at, Handoff.id)
             ).scalars()
             return [_as_dict(h) for h in rows]
+
+    def live_page(self, page: int = 1, size: int = 50) -> dict:
+        """One page of the waiting and ongoing chats, oldest first, and how many of each there are."""
+        with self.db.read() as session:
+            counts = dict(session.execute(
+                select(Handoff.status, func.count()).where(Handoff.status.in_((WAITING, ONGOING)))
+                .group_by(Handoff.status)).all())
+            where = page_of(sum(counts.values()), page, size)
+            rows = session.execute(
+                select(Handoff).where(Handoff.status.in_((WAITING, ONGOING)))
+                .order_by(Handoff.created_at, Handoff.id).offset(where.pop("offset")).limit(size)
+            ).scalars()
+            return {"items": [_as_dict(h) for h in rows], **where,
+                    "waiting": counts.get(WAITING, 0), "ongoing": counts.get(ONGOING, 0)}
 
     def get(self, handoff_id: int) -> Optional[dict]:
         with self.db.read() as session:

@@ -8,12 +8,12 @@ are found by login, or by conversation for someone not connected.
 """
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Dict, List, Optional
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from claudia.db import Database
-from claudia.handoff import MESSAGE, HandoffError, _as_dict
+from claudia.handoff import MESSAGE, HandoffError, _as_dict, page_of
 from claudia.models import Handoff, TicketAnswer, utcnow
 
 ANSWERED = "repondu"
@@ -48,18 +48,32 @@ class Tickets:
             handoff.status, handoff.operator, handoff.closed_at = ANSWERED, operator, utcnow()
             return _with_answer(handoff, answer)
 
-    def listing(self, limit: int = 100) -> dict:
-        """Open tickets oldest first (the next to answer on top); answered ones newest first."""
+    def counts(self) -> Dict[str, int]:
+        """How many messages wait for an answer (`open`) and how many were answered."""
         with self.db.read() as session:
+            counts = dict(session.execute(
+                select(Handoff.status, func.count()).where(Handoff.status.in_((MESSAGE, ANSWERED)))
+                .group_by(Handoff.status)).all())
+        return {"open": counts.get(MESSAGE, 0), "answered": counts.get(ANSWERED, 0)}
+
+    def page(self, answered: bool = False, page: int = 1, size: int = 50) -> dict:
+        """One page of the open tickets, oldest first (the next to answer on top), or of the
+        answered ones, the latest answer first; with the page's place among all of them."""
+        status = ANSWERED if answered else MESSAGE
+        order = (TicketAnswer.answered_at.desc(), Handoff.id.desc()) if answered else (Handoff.created_at, Handoff.id)
+        with self.db.read() as session:
+            total = session.execute(select(func.count()).select_from(Handoff).where(Handoff.status == status)
+                                    ).scalar_one()
+            where = page_of(total, page, size)
             rows = session.execute(
-                select(Handoff, TicketAnswer)
-                .outerjoin(TicketAnswer, TicketAnswer.handoff_id == Handoff.id)
-                .where(Handoff.status.in_((MESSAGE, ANSWERED)))
-                .order_by(Handoff.created_at.desc(), Handoff.id.desc()).limit(limit)
+                select(Handoff, TicketAnswer).outerjoin(TicketAnswer, TicketAnswer.handoff_id == Handoff.id)
+                .where(Handoff.status == status).order_by(*order).offset(where.pop("offset")).limit(size)
             ).all()
-        tickets = [_with_answer(h, a) for h, a in rows]
-        return {"open": [t for t in reversed(tickets) if t["status"] == MESSAGE],
-                "answered": [t for t in tickets if t["status"] == ANSWERED]}
+        return {"items": [_with_answer(h, a) for h, a in rows], **where}
+
+    def listing(self, limit: int = 100) -> dict:
+        """The first `limit` open tickets (oldest first) and answered ones (latest answer first)."""
+        return {"open": self.page(False, 1, limit)["items"], "answered": self.page(True, 1, limit)["items"]}
 
     def get(self, handoff_id: int) -> Optional[dict]:
         with self.db.read() as session:

@@ -1,4 +1,4 @@
-"""The console's JSON API: the queue, a chat's transcript, taking, writing, closing.
+"""The console's JSON API for one chat: its transcript, taking, writing, closing.
 
 Every route needs a signed-in operator (and the CSRF token for POST); an operator
 writes to or closes only a chat they have taken.
@@ -13,30 +13,17 @@ from aiohttp import web
 from claudia import services
 from claudia.accounts import ConsoleUser
 from claudia.chat_history import readable
-from claudia.handoff import ASSISTANT, MESSAGE, OPERATOR, HandoffError
-from web.console import operator_required
+from claudia.handoff import ASSISTANT, OPERATOR, HandoffError
+from web.console_shared import item_id, operator_required, with_presence
+from web.console_wording import chat_state, describe
 from web.rasa_api import RASA, RasaApi
 
 RASA_INJOIGNABLE = "L'assistant ne répond pas pour le moment : la transcription reviendra dès son retour."
 
 
-def _with_presence(chats: list) -> list:
-    presence = services.waiting_room().presence([c["id"] for c in chats])
-    for chat in chats:
-        chat.update(presence.get(chat["id"], {}))
-    return chats
-
-
-@operator_required
-async def api_chats(request: web.Request) -> web.Response:
-    live = [c for c in services.handoffs().listing() if c["status"] != MESSAGE]
-    return web.json_response({"chats": _with_presence(live), "tickets": services.tickets().listing(),
-                              "me": request["user"].login})
-
-
 @operator_required
 async def api_chat(request: web.Request) -> web.Response:
-    handoff = services.handoffs().get(int(request.match_info["handoff_id"]))
+    handoff = services.handoffs().get(item_id(request, "handoff_id"))
     if handoff is None:
         return web.json_response({"erreur": "discussion inconnue"}, status=404)
     try:
@@ -49,8 +36,11 @@ async def api_chat(request: web.Request) -> web.Response:
         if line.get("operator_name"):
             shown["name"] = line["operator_name"]
         lines.append(shown)
-    return web.json_response({"handoff": _with_presence([handoff])[0], "transcript": lines,
-                              "me": request["user"].login})
+    me = request["user"].login
+    handoff = with_presence([handoff])[0]
+    handoff.update(summary=describe(handoff["context"]), state=chat_state(handoff, me))
+    return web.json_response({"handoff": handoff, "transcript": lines, "me": me,
+                              "unanswered": services.tickets().counts()["open"]})
 
 
 async def _say_to_user(app: web.Application, conversation_id: str, text: str, user: ConsoleUser) -> None:
@@ -69,7 +59,7 @@ def _refuse(error: HandoffError) -> web.Response:
 async def api_take(request: web.Request) -> web.Response:
     user: ConsoleUser = request["user"]
     try:
-        handoff = services.handoffs().take(int(request.match_info["handoff_id"]), user.login)
+        handoff = services.handoffs().take(item_id(request, "handoff_id"), user.login)
     except HandoffError as error:
         return _refuse(error)
     await _say_to_user(request.app, handoff["conversation_id"],
@@ -90,7 +80,7 @@ async def api_message(request: web.Request) -> web.Response:
     if not text:
         return web.json_response({"erreur": "message vide"}, status=400)
     try:
-        handoff = services.handoffs().check_owner(int(request.match_info["handoff_id"]), user.login)
+        handoff = services.handoffs().check_owner(item_id(request, "handoff_id"), user.login)
     except HandoffError as error:
         return _refuse(error)
     await _say_to_user(request.app, handoff["conversation_id"], text, user)
@@ -115,7 +105,7 @@ async def api_close(request: web.Request) -> web.Response:
     """Ends the live chat: the assistant resumes, says so and asks for an evaluation."""
     user: ConsoleUser = request["user"]
     try:
-        handoff = services.handoffs().close(int(request.match_info["handoff_id"]), user.login)
+        handoff = services.handoffs().close(item_id(request, "handoff_id"), user.login)
     except HandoffError as error:
         return _refuse(error)
     await resume_assistant(request.app[RASA], handoff["conversation_id"], "action_fin_conseiller")
@@ -125,7 +115,7 @@ async def api_close(request: web.Request) -> web.Response:
 @operator_required
 async def api_archive(request: web.Request) -> web.Response:
     try:
-        handoff = services.handoffs().archive_message(int(request.match_info["handoff_id"]),
+        handoff = services.handoffs().archive_message(item_id(request, "handoff_id"),
                                                       request["user"].login)
     except HandoffError as error:
         return _refuse(error)
@@ -133,9 +123,9 @@ async def api_archive(request: web.Request) -> web.Response:
 
 
 def add_console_api(app: web.Application) -> None:
-    app.router.add_get("/console/api/chats", api_chats)
-    app.router.add_get("/console/api/chats/{handoff_id:\\d+}", api_chat)
-    app.router.add_post("/console/api/chats/{handoff_id:\\d+}/take", api_take)
-    app.router.add_post("/console/api/chats/{handoff_id:\\d+}/messages", api_message)
-    app.router.add_post("/console/api/chats/{handoff_id:\\d+}/close", api_close)
-    app.router.add_post("/console/api/chats/{handoff_id:\\d+}/archive", api_archive)
+    # Any path segment reaches the handlers, which answer a French 400 for what is not a number.
+    app.router.add_get("/console/api/chats/{handoff_id}", api_chat)
+    app.router.add_post("/console/api/chats/{handoff_id}/take", api_take)
+    app.router.add_post("/console/api/chats/{handoff_id}/messages", api_message)
+    app.router.add_post("/console/api/chats/{handoff_id}/close", api_close)
+    app.router.add_post("/console/api/chats/{handoff_id}/archive", api_archive)

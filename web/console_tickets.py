@@ -13,7 +13,8 @@ from aiohttp import web
 
 from claudia import services
 from claudia.handoff import HandoffError
-from web.console import CANNED, operator_required, render
+from web.console_shared import CANNED, item_id, operator_required, read_form, render
+from web.console_wording import describe
 
 
 def _local(iso: str) -> str:
@@ -21,26 +22,15 @@ def _local(iso: str) -> str:
     return moment.astimezone(ZoneInfo(services.settings().timezone)).strftime("%d/%m/%Y à %H:%M")
 
 
-def _context(ticket: dict) -> str:
-    context = ticket.get("context") or {}
-    last = context.get("derniere_procedure") or {}
-    parts = []
-    if context.get("procedure_en_cours"):
-        parts.append(f"procédure en cours : {context['procedure_en_cours']} {context.get('siret') or ''}")
-    if last.get("operation"):
-        parts.append(f"dernière procédure : {last['operation']} {last.get('siret') or ''} → {last.get('outcome')}")
-    return " · ".join(parts) or "aucune procédure"
-
-
 def _page(request: web.Request, ticket: dict, error: str = "", status: int = 200) -> web.Response:
     return render(request, "console/ticket.html", status=status, title=f"Message {ticket['id']}", ticket=ticket,
-                  received=_local(ticket["created_at"]), context=_context(ticket), error=error,
+                  received=_local(ticket["created_at"]), context=describe(ticket.get("context")), error=error,
                   canned=request.app[CANNED])
 
 
 @operator_required
 async def ticket_page(request: web.Request) -> web.Response:
-    ticket = services.tickets().get(int(request.match_info["ticket_id"]))
+    ticket = services.tickets().get(item_id(request, "ticket_id"))
     if ticket is None:
         raise web.HTTPNotFound()
     return _page(request, ticket)
@@ -48,8 +38,8 @@ async def ticket_page(request: web.Request) -> web.Response:
 
 @operator_required
 async def answer_ticket(request: web.Request) -> web.StreamResponse:
-    ticket_id = int(request.match_info["ticket_id"])
-    form = await request.post()
+    ticket_id = item_id(request, "ticket_id")
+    form = await read_form(request)
     user = request["user"]
     try:
         services.tickets().answer(ticket_id, user.login, user.name, str(form.get("answer", "")))
@@ -62,5 +52,6 @@ async def answer_ticket(request: web.Request) -> web.StreamResponse:
 
 
 def add_tickets(app: web.Application) -> None:
-    app.router.add_get("/console/tickets/{ticket_id:\\d+}", ticket_page)
-    app.router.add_post("/console/tickets/{ticket_id:\\d+}", answer_ticket)
+    # Any path segment reaches the handlers, which answer a French 400 for what is not a number.
+    app.router.add_get("/console/tickets/{ticket_id}", ticket_page)
+    app.router.add_post("/console/tickets/{ticket_id}", answer_ticket)

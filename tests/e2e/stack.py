@@ -207,7 +207,15 @@ class Operator:
             self.csrf = page.split('<meta name="csrf" content="', 1)[1].split('"', 1)[0]
 
     def chats(self) -> List[dict]:
-        return self.http.get(f"{self.stack.console}/api/chats", timeout=10).json()["chats"]
+        """Every waiting or ongoing chat, through all the pages of the console's list."""
+        found, page = [], 1
+        while True:
+            body = self.http.get(f"{self.stack.console}/api/chats", params={"page_discussions": page},
+                                 timeout=10).json()
+            found += body["chats"]
+            if page >= body["pages"]["chats"]["pages"]:
+                return found
+            page += 1
 
     def chat(self, handoff_id: int) -> dict:
         return self.http.get(f"{self.stack.console}/api/chats/{handoff_id}", timeout=10).json()

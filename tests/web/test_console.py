@@ -43,11 +43,11 @@ def fake_rasa(events_by_conversation):
     return app
 
 
-def with_console(test):
+def with_console(test, events=None):
     """Runs `test(client, events)` against a real console server and the Rasa stand-in."""
+    events = {} if events is None else events
 
     async def main():
-        events = {}
         rasa = TestServer(fake_rasa(events))
         await rasa.start_server()
         console = create_app(str(rasa.make_url("")), TOKEN)

@@ -4,13 +4,71 @@
 (function () {
   const csrf = document.querySelector('meta[name="csrf"]')?.content;
 
+  const TIMEOUT_MS = 10000;
+
+  class ConsoleError extends Error {}
+
+  // Only French reaches the page: anything else (a script's own error) is told in general terms.
+  function told(error) {
+    return error instanceof ConsoleError ? error.message
+      : "La console n'a pas pu se mettre à jour : nouvel essai automatique dans quelques secondes.";
+  }
+
+  // What went wrong, in French: never the browser's « Failed to fetch » nor a bare status text.
+  function problem(status, polling) {
+    if (status === 401) return "Votre session a expiré : rechargez la page pour vous reconnecter.";
+    if (status === 403) return "Action refusée : rechargez la page, puis recommencez.";
+    if (status === 404) return "Introuvable : cet élément n'existe plus.";
+    if (status >= 500) {
+      return "Le serveur de la console rencontre une difficulté (redémarrage en cours ?) : " +
+        (polling ? "nouvel essai automatique dans quelques secondes." : "réessayez dans un instant.");
+    }
+    return `La demande n'a pas abouti (erreur ${status}).`;
+  }
+
   async function api(path, options = {}) {
     const headers = { "Content-Type": "application/json" };
-    if (options.method === "POST") headers["X-CSRF-Token"] = csrf;
-    const response = await fetch(path, { credentials: "same-origin", ...options, headers });
+    const polling = options.method !== "POST";
+    if (!polling) headers["X-CSRF-Token"] = csrf;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
+    let response;
+    try {
+      response = await fetch(path, { credentials: "same-origin", ...options, headers, signal: controller.signal });
+    } catch (error) {  // no answer at all: the server is down, restarting, or the network is gone
+      throw new ConsoleError("Le serveur de la console ne répond pas : " + (polling
+        ? "nouvel essai automatique dans quelques secondes."
+        : "votre action n'a peut-être pas été prise en compte, réessayez dans un instant."));
+    } finally {
+      clearTimeout(timer);
+    }
     const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(body.erreur || response.statusText);
+    if (!response.ok) throw new ConsoleError(typeof body.erreur === "string" ? body.erreur : problem(response.status, polling));
     return body;
+  }
+
+  // Runs `task` every 2 s, then less often while it fails (up to 10 s), and reports both ways.
+  function poll(task, failed, recovered) {
+    let failures = 0;
+    const run = async () => {
+      try {
+        await task();
+        if (failures && recovered) recovered();
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        failed(error);
+      }
+      setTimeout(run, failures ? Math.min(2000 * 2 ** (failures - 1), 10000) : 2000);
+    };
+    run();
+  }
+
+  // The count of messages waiting for an answer, in front of the page's title: « (3) Discussions ».
+  function titleCount(count) {
+    const title = document.title.replace(/^\(\d+\) /, "");
+    const wanted = count ? `(${count}) ${title}` : title;
+    if (document.title !== wanted) document.title = wanted;
   }
 
   function cell(row, text) {
@@ -29,16 +87,6 @@
 
   function setText(element, text) { if (element.textContent !== text) element.textContent = text; }
 
-  function describe(context) {
-    if (!context) return "";
-    const last = context.derniere_procedure || {};
-    const parts = [];
-    if (context.procedure_en_cours) parts.push(`en cours : ${context.procedure_en_cours} ${context.siret || ""} (étape ${context.etape || "?"})`);
-    if (last.operation) parts.push(`dernière procédure : ${last.operation} ${last.siret || ""} → ${last.outcome}`);
-    if (context.evaluation) parts.push(`évaluation : ${context.evaluation.vote} ${context.evaluation.reason || ""} ${context.evaluation.comment || ""}`);
-    return parts.join(" · ");
-  }
-
   function presence(chat) {
     if (chat.user_closed_page) return "l'utilisateur a fermé la page";
     if (chat.user_left) return "l'utilisateur ne donne plus de nouvelles";
@@ -52,41 +100,83 @@
     return anchor;
   }
 
+  const PAGE_PARAMETERS = { chats: "page_discussions", open: "page_a_traiter", answered: "page_repondus" };
+
+  // The page of each list shown is in the page's address (?page_a_traiter=3): links, history, reloads.
+  function inboxAddress(query) { return `/console/${query ? `?${query}` : ""}`; }
+
+  function pageQuery(changes = {}) {
+    const params = new URLSearchParams();
+    const current = new URLSearchParams(location.search);
+    for (const [listing, name] of Object.entries(PAGE_PARAMETERS)) {
+      const page = Number(changes[listing] ?? current.get(name) ?? 1);
+      if (page > 1) params.set(name, String(page));
+    }
+    return params.toString();
+  }
+
+  // Replaces a list's rows only when they changed: a link that has the focus keeps it.
+  function fill(body, items, addRow) {
+    const signature = JSON.stringify(items);
+    if (body.dataset.signature === signature) return;
+    body.dataset.signature = signature;
+    body.replaceChildren();
+    for (const item of items) addRow(body.insertRow(), item);
+  }
+
+  function pager(nav, info) {
+    const signature = `${info.page}/${info.pages}`;
+    if (nav.dataset.signature === signature) return;
+    nav.dataset.signature = signature;
+    nav.hidden = info.pages <= 1;
+    const go = (page, text, rel) => {
+      const anchor = link(inboxAddress(pageQuery({ [nav.dataset.listing]: page })), text);
+      if (rel) anchor.rel = rel;
+      return anchor;
+    };
+    const here = document.createElement("span");
+    here.setAttribute("aria-current", "page");
+    here.textContent = `Page ${info.page} sur ${info.pages}`;
+    const parts = [];
+    if (info.page > 1) parts.push(go(1, "Première page"), go(info.page - 1, "Page précédente", "prev"));
+    parts.push(here);
+    if (info.page < info.pages) parts.push(go(info.page + 1, "Page suivante", "next"), go(info.pages, "Dernière page"));
+    nav.replaceChildren(...parts);
+  }
+
   async function refreshInbox() {
-    const { chats, tickets, me } = await api("/console/api/chats");
-    const live = document.querySelector("#chats tbody");
-    live.replaceChildren();
-    for (const chat of chats) {
-      const row = live.insertRow();
+    const { chats, tickets, counts, pages } = await api(`/console/api/chats?${pageQuery()}`);
+    fill(document.querySelector("#chats tbody"), chats, (row, chat) => {
       cell(row, new Date(chat.created_at).toLocaleTimeString("fr-FR"));
       cell(row, since(chat.waiting_seconds));
       cell(row, since(chat.first_answer_seconds));
       cell(row, chat.login || "non connecté");
-      cell(row, describe(chat.context));
-      const state = chat.status === "attente" ? "en attente" : `en cours (${chat.operator === me ? "vous" : chat.operator})`;
-      cell(row, [state, presence(chat)].filter(Boolean).join(" — "));
+      cell(row, chat.summary);
+      cell(row, [chat.state, presence(chat)].filter(Boolean).join(" — "));
       row.insertCell().append(link(`/console/chats/${chat.id}`, "Ouvrir"));
-    }
-    document.getElementById("chats-empty").hidden = chats.length > 0;
-    const open = document.querySelector("#tickets-open tbody");
-    open.replaceChildren();
-    for (const ticket of tickets.open) {
-      const row = open.insertRow();
+    });
+    document.getElementById("chats-empty").hidden = counts.chats > 0;
+    fill(document.querySelector("#tickets-open tbody"), tickets.open, (row, ticket) => {
       cell(row, when(ticket.created_at));
       cell(row, ticket.login || "non connecté");
       cell(row, ticket.message);
       row.insertCell().append(link(`/console/tickets/${ticket.id}`, "Répondre"));
-    }
-    const answered = document.querySelector("#tickets-answered tbody");
-    answered.replaceChildren();
-    for (const ticket of tickets.answered) {
-      const row = answered.insertRow();
+    });
+    fill(document.querySelector("#tickets-answered tbody"), tickets.answered, (row, ticket) => {
       cell(row, when(ticket.created_at));
       cell(row, ticket.login || "non connecté");
       row.insertCell().append(link(`/console/tickets/${ticket.id}`, ticket.message));
       cell(row, `${ticket.answer.text} (${ticket.answer.operator_name})`);
       cell(row, ticket.answer.delivered_at ? "oui" : "pas encore");
-    }
+    });
+    setText(document.getElementById("chats-count"), `(${counts.waiting} en attente, ${counts.ongoing} en cours)`);
+    setText(document.getElementById("open-count"), `(${counts.open})`);
+    setText(document.getElementById("answered-count"), `(${counts.answered})`);
+    // A page beyond the last (its messages were answered meanwhile) shows the last: say so in the address.
+    const query = pageQuery(Object.fromEntries(Object.entries(pages).map(([listing, info]) => [listing, info.page])));
+    if (query !== pageQuery()) history.replaceState(null, "", inboxAddress(query));
+    for (const nav of document.querySelectorAll("nav.pager")) pager(nav, pages[nav.dataset.listing]);
+    titleCount(counts.open);
   }
 
   let shown = 0;  // transcript lines already in the page: only new ones are added (and announced)
@@ -103,11 +193,12 @@
   }
 
   async function refreshChat(id) {
-    const { handoff, transcript, me } = await api(`/console/api/chats/${id}`);
+    const { handoff, transcript, me, unanswered } = await api(`/console/api/chats/${id}`);
+    titleCount(unanswered);
     setText(document.getElementById("context"),
       `Utilisateur : ${handoff.login || "non connecté"}\nConversation : ${handoff.conversation_id}\n` +
       `Attente : ${since(handoff.waiting_seconds)} · première réponse : ${since(handoff.first_answer_seconds)}\n` +
-      describe(handoff.context));
+      handoff.summary);
     const list = document.getElementById("transcript");
     const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 5;
     if (transcript.length < shown) { list.replaceChildren(); shown = 0; }
@@ -119,22 +210,10 @@
     document.getElementById("take").disabled = !open || mine;
     document.getElementById("close").disabled = !mine;
     document.querySelector("#reply button[type=submit]").disabled = !mine;
-    const state = {
-      attente: "En attente d'un conseiller.",
-      en_cours: mine ? "Vous avez cette discussion en charge." : `Prise en charge par ${handoff.operator}.`,
-      close: "Discussion clôturée.",
-      annulee: "L'utilisateur ne souhaitait plus attendre : demande annulée.",
-      expiree: "Demande expirée : l'utilisateur était parti.",
-    }[handoff.status] || "";
+    const state = handoff.state;
     const away = open ? presence(handoff) : "";
     setText(document.getElementById("chat-state"), away ? `${state} Attention : ${away}.` : state);
     setText(document.getElementById("chat-error"), "");
-  }
-
-  function repeat(task, showError) {
-    const run = () => task().catch((error) => showError ? showError(error) : console.warn(error));
-    run();
-    setInterval(run, 2000);
   }
 
   // Canned replies: a click puts the text in the message field, ready to edit or send.
@@ -146,12 +225,27 @@
     });
   }
 
-  if (document.getElementById("chats")) repeat(refreshInbox);
+  if (document.getElementById("chats")) {
+    // During an outage the list stays as it was, and says so; it comes back by itself.
+    const status = document.getElementById("inbox-status");
+    let updatedAt = "";
+    poll(async () => {
+      await refreshInbox();
+      updatedAt = new Date().toLocaleTimeString("fr-FR");
+    }, (error) => {
+      status.classList.add("lost");
+      setText(status, told(error) + (updatedAt ? ` La liste ci-dessous date de ${updatedAt}.` : ""));
+    }, () => {
+      status.classList.remove("lost");
+      setText(status, "Connexion rétablie : la liste est à jour.");
+      setTimeout(() => { if (!status.classList.contains("lost")) setText(status, ""); }, 5000);
+    });
+  }
   const chat = document.getElementById("chat");
   if (chat) {
     const id = chat.dataset.id;
     const errorBox = document.getElementById("chat-error");
-    const showError = (error) => setText(errorBox, error.message);
+    const showError = (error) => setText(errorBox, told(error));
     const act = (path, body) => api(`/console/api/chats/${id}/${path}`, { method: "POST", body: JSON.stringify(body || {}) })
       .then(() => refreshChat(id)).catch(showError);
     document.getElementById("take").onclick = () => act("take");
@@ -171,6 +265,6 @@
         form.requestSubmit();
       }
     });
-    repeat(() => refreshChat(id), showError);
+    poll(() => refreshChat(id), showError);
   }
 })();
