@@ -18,7 +18,8 @@ What it guarantees, before Rasa sees anything:
   minutes at most). Rasa gets the message with that id and parse, the seal
   included; a write needs that seal, and spends it;
 - conversation ids are restricted to letters, digits and `._:@-`;
-  not-connected visitors are limited (channels/guards.py);
+  not-connected visitors are limited (channels/guards.py) before anything is written:
+  a refused message leaves no conversation row, count or tracker event behind;
 - a text that cannot be stored (a lone surrogate sent as `"\\ud800"`, a NUL) gets a
   French 400 before anything is sealed or written; `after` of the polling routes is
   checked by claudia/params.py (a French 400, never a 500).
@@ -164,15 +165,16 @@ class ConnectedInput(InputChannel):
         identity = verify_token(token, settings.jwt_secret, settings.jwt_audience)
         login = identity.login if identity else None
         conversations = services.conversations()
+        if login is None:  # the limits first: a refused message writes nothing, not even its conversation
+            refusal = await _in_thread(guards.anonymous_refusal, request.remote_addr or request.ip,
+                                       await _in_thread(conversations.anonymous_count, sender_id))
+            if refusal:
+                return _bot_reply(sender_id, refusal, status=429)
         turn = await _in_thread(conversations.claim_turn, sender_id, login)
         if turn is None:
             logger.warning("conversation %s refused to another identity", sender_id)
             return _bot_reply(sender_id, messages.CONVERSATION_D_UN_AUTRE, status=403)
-
         if login is None:
-            refusal = await _in_thread(guards.anonymous_refusal, request.remote_addr or request.ip, turn.message_count)
-            if refusal:
-                return _bot_reply(sender_id, refusal, status=429)
             guards.retention_now_and_then()
 
         if text.startswith("/") and text not in turn.offered:

@@ -14,6 +14,8 @@ conversation id), which every worker process on the machine sees.
 - A worker that dies loses its locks at once (the kernel releases them): no lifetime to
   wait out, unlike tickets in Redis.
 - Waiting longer than the lock lifetime raises Rasa's `LockError`, as Rasa's stores do.
+- A lock directory or file that another account owns or may write stops the server at
+  start-up (claudia/safe_paths.py): that account could hold every conversation's lock.
 
 Several machines sharing PostgreSQL need Redis's lock store (scripts/endpoints.py).
 """
@@ -33,6 +35,8 @@ from typing import AsyncGenerator, Dict, Optional, Text
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
 from rasa.utils.endpoints import EndpointConfig
+
+from claudia.safe_paths import check_directory, open_lock_file
 
 DEFAULT_LOCK_DIR = "var/locks"
 LOCK_FILE = "conversations.lock"
@@ -61,8 +65,9 @@ class FileLockStore(LockStore):
         configured = (endpoint_config.kwargs if endpoint_config else {}).get("lock_dir")
         directory = Path(lock_dir or configured or os.environ.get("CLAUDIA_LOCK_DIR") or DEFAULT_LOCK_DIR)
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        check_directory(directory, "lock_dir")
         self.path = directory / LOCK_FILE
-        self._descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._descriptor = open_lock_file(self.path)
         self._slots: Dict[int, _Slot] = {}
 
     @asynccontextmanager

@@ -80,6 +80,15 @@ class Conversations:
             return Turn(row.prompt_hash, row.message_count or 0, *_offered(row.offered_payloads))
         return Turn(None, 0, []) if self.claim(sender_id, login) else None
 
+    def anonymous_count(self, sender_id: str) -> int:
+        """Messages of a not-connected conversation so far (0 for an unknown id or someone
+        else's): what the limits on not-connected visitors need, read before anything is written."""
+        with self.db.read() as session:
+            return session.scalar(
+                select(ConversationActivity.message_count)
+                .join(Conversation, Conversation.sender_id == ConversationActivity.sender_id)
+                .where(ConversationActivity.sender_id == sender_id, Conversation.login.is_(None))) or 0
+
     def belongs_to(self, sender_id: str, login: Optional[str]) -> bool:
         """True if `sender_id` exists and is `login`'s; never creates anything (polling)."""
         with self.db.read() as session:

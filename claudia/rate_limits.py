@@ -1,10 +1,11 @@
 """Sliding windows counted in the project's database, shared by every process.
 
-`claudia.throttle.SlidingWindow` counts in one process's memory. A limit that several
-processes enforce together (the Rasa server's worker processes, or several Rasa servers
-sharing PostgreSQL) must count in one place, or a visitor gets the limit once per process.
-Each attempt is a row of `rate_hits`; rows older than the window are deleted as new
-attempts come, so the table holds at most one window of attempts.
+A limit that several processes enforce together (the Rasa server's worker processes, or
+several Rasa servers sharing PostgreSQL) must count in one place, or a visitor gets the
+limit once per process. Each attempt is a row of `rate_hits`; rows older than the window
+are deleted as new attempts come, so the table holds at most one window of attempts. An
+attempt over the limit is refused after a read only: a flood of refused attempts writes
+nothing and never waits for the writers' turn.
 """
 from __future__ import annotations
 
@@ -29,14 +30,19 @@ class SharedWindow:
         """Counts one attempt; False if it is over the limit (not counted then)."""
         now = self.clock()
         key = key[:255]
+        with self.database.read() as session:
+            if self._recent(session, key, now) >= self.limit:
+                return False
         with self.database.write() as session:
             session.execute(delete(RateHit).where(RateHit.scope == self.scope, RateHit.at <= now - self.window))
-            recent = session.scalar(select(func.count()).select_from(RateHit).where(
-                RateHit.scope == self.scope, RateHit.key == key, RateHit.at > now - self.window))
-            if recent >= self.limit:
+            if self._recent(session, key, now) >= self.limit:
                 return False
             session.add(RateHit(scope=self.scope, key=key, at=now))
             return True
+
+    def _recent(self, session, key: str, now: float) -> int:
+        return session.scalar(select(func.count()).select_from(RateHit).where(
+            RateHit.scope == self.scope, RateHit.key == key, RateHit.at > now - self.window))
 
     def forget(self) -> None:
         """Every count of this scope (tests, and `claudia.admin`-style resets)."""

@@ -9,7 +9,9 @@ wakes the next one at once, the processes on a `flock` of a lock file beside the
 not ClaudIA's (an admin's sqlite3 shell) still meets SQLite's own busy wait.
 
 Waiting longer than `timeout` seconds raises `WriterTurnTimeout`, as SQLite would give up
-after its busy timeout: callers answer politely and change nothing.
+after its busy timeout: callers answer politely and change nothing. A lock file (or its
+directory) that another account owns or may write is refused when the turn is made
+(claudia/safe_paths.py), and a link in its place is never followed.
 """
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ from pathlib import Path
 from typing import Optional
 
 from sqlalchemy.exc import SQLAlchemyError
+
+from claudia.safe_paths import check_directory, check_file, open_lock_file
 
 LONGEST_PAUSE_SECONDS = 0.005
 
@@ -37,6 +41,8 @@ class WriterTurn:
     def __init__(self, database_path: str, timeout: float = 15.0):
         self.lock_path = Path(f"{database_path}.writer-lock")
         self.timeout = timeout
+        check_directory(self.lock_path.parent, "database_dir")  # at start-up, before any write
+        check_file(self.lock_path, "lock")
         self._start_afresh()
 
     def _start_afresh(self) -> None:
@@ -71,7 +77,7 @@ class WriterTurn:
 
     def _lock_file(self) -> None:
         if self._descriptor is None:
-            self._descriptor = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._descriptor = open_lock_file(self.lock_path)
         deadline, pause = time.monotonic() + self.timeout, 0.0005
         while True:
             try:

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import List, Optional
 from urllib.parse import urlparse
 
 from sqlalchemy.engine import make_url
 
-from scripts.private_files import make_private
+from scripts.private_files import endpoint_lock_files, make_private
 from scripts import worker_accept
 from scripts.worker_processes import prepare_workers
 
@@ -43,6 +44,15 @@ def export_store_passwords(environ=os.environ) -> None:
         environ["CLAUDIA_LOCK_STORE_PASSWORD"] = urlparse(lock).password or ""
 
 
+def _endpoints_file(argv: List[str]) -> Optional[Path]:
+    for n, arg in enumerate(argv):
+        if arg.startswith("--endpoints="):
+            return Path(arg.split("=", 1)[1])
+        if arg == "--endpoints" and n + 1 < len(argv):
+            return Path(argv[n + 1])
+    return None
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if any(arg.startswith("--auth-token") or arg.startswith("--jwt-secret") for arg in argv):
@@ -54,7 +64,7 @@ def main(argv: Optional[List[str]] = None) -> None:
 
     settings = load_settings()
     check_production(settings)
-    make_private([settings.db_url, settings.tracker_db_url])
+    make_private([settings.db_url, settings.tracker_db_url], lock_files=endpoint_lock_files(_endpoints_file(argv)))
     export_store_passwords()
     # Sanic reads SANIC_* variables into its configuration when Rasa creates its app.
     os.environ["SANIC_REQUEST_MAX_SIZE"] = os.environ.get("CLAUDIA_RASA_MAX_BODY", str(DEFAULT_MAX_BODY))

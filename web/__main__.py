@@ -14,6 +14,7 @@ from pathlib import Path
 from aiohttp import web
 
 from claudia import services
+from claudia.safe_paths import UnsafeLocation
 from web.review import Review
 from web.console import create_app
 from web.portal import add_portal
@@ -37,6 +38,10 @@ def main() -> None:
     rasa_url = os.environ.get("CLAUDIA_RASA_URL", "http://127.0.0.1:5005")
     secure = os.environ.get("CLAUDIA_SECURE_COOKIES") == "1"
     canned = os.environ.get("CLAUDIA_CANNED_REPLIES_FILE") or ROOT / "demo" / "reponses_types.yml"
+    try:  # a database directory or lock file another account could tamper with: stop, and say why
+        services.handoffs()
+    except UnsafeLocation as refusal:
+        raise SystemExit(str(refusal))
     app = create_app(rasa_url, token, secure, canned_replies=Path(canned))
     add_portal(app, rasa_url, os.environ.get("PORTAL_DEMO_PASSWORD", "demo-portail"), secure,
                chat_timeout=float(os.environ.get("CLAUDIA_CHAT_TIMEOUT", "8")))

@@ -20,7 +20,6 @@ from aiohttp import web
 
 from claudia import params, services
 from claudia.identity import issue_token
-from claudia.messages import TROP_DE_TENTATIVES
 from claudia.throttle import LoginThrottle
 from web import bad_input
 from web.security import form_token_ok, throttled_sign_in
@@ -77,10 +76,10 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
             return None
         return request.app[SESSIONS].sign_in(login)
 
-    token, throttled = await throttled_sign_in(request, request.app[THROTTLE], login, check)
+    token, too_early = await throttled_sign_in(request, request.app[THROTTLE], login, check)
     if token is None:
-        refused = sign_in_page(request, TROP_DE_TENTATIVES if throttled else "Compte ou mot de passe incorrect.")
-        refused.set_status(429 if throttled else 200)
+        refused = sign_in_page(request, too_early or "Compte ou mot de passe incorrect.")
+        refused.set_status(429 if too_early else 200)
         return refused
     response = web.HTTPFound("/")
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict", path="/",
@@ -179,7 +178,7 @@ def add_portal(app: web.Application, rasa_url: str, demo_password: str, secure_c
     app[SECURE_COOKIES] = secure_cookies
     app[CHANNEL_URL] = rasa_url.rstrip("/") + "/webhooks/connected"
     app[DEMO_PASSWORD] = demo_password
-    app[THROTTLE] = LoginThrottle.for_settings(services.settings())
+    app[THROTTLE] = LoginThrottle.for_settings(services.settings(), scope="portail")
     app.router.add_get("/", home)
     app.router.add_post("/connexion", sign_in)
     app.router.add_post("/deconnexion", sign_out)

@@ -37,6 +37,8 @@ LIMITE_CONVERSATION_ANONYME = (
     "Cette conversation sans connexion a atteint sa limite de messages. Pour continuer, "
     "connectez-vous à Chorus Pro ou ouvrez une nouvelle conversation."
 )
+# {attente}: « 4 secondes », « 15 minutes » (claudia/throttle.py, wait_in_words).
 TROP_DE_TENTATIVES = (
-    "Trop de tentatives de connexion ont échoué. Par sécurité, réessayez dans quelques minutes."
+    "Trop de tentatives de connexion ont échoué pour ce compte depuis ce poste. Par sécurité, "
+    "patientez {attente} avant de réessayer."
 )

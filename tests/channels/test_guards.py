@@ -1,9 +1,14 @@
-"""Limits on not-connected visitors (channels/guards.py), with the real settings."""
+"""Limits on not-connected visitors (channels/guards.py), with the real settings, and through
+the channel served for real (a refused message writes nothing, issue #26)."""
 import pytest
+
+from sanic import Sanic
+from sqlalchemy import func, select
 
 from channels import guards
 from claudia import messages, services
-from claudia.throttle import SlidingWindow
+from claudia.models import Conversation, ConversationActivity, RateHit
+from tests.channels.test_hostile_input import bearer, with_channel
 
 
 @pytest.fixture
@@ -27,11 +32,36 @@ def test_a_conversation_stops_at_its_cap(limits):
     assert guards.anonymous_refusal("10.0.0.3", 10) == messages.LIMITE_CONVERSATION_ANONYME
 
 
-def test_sliding_window_forgets_old_hits(monkeypatch):
-    now = [1000.0]
-    monkeypatch.setattr("claudia.throttle.time.monotonic", lambda: now[0])
-    window = SlidingWindow(2, 60)
-    assert window.allow("a") and window.allow("a") and not window.allow("a")
-    now[0] += 61
-    assert window.allow("a")
-    assert not window.blocked("b") and "b" not in window._hits  # looking adds no key
+def _rows(table):
+    with services.handoffs().db.read() as session:
+        return session.execute(select(func.count()).select_from(table)).scalar()
+
+
+def test_a_refused_not_connected_message_writes_nothing(limits, monkeypatch):
+    """Each message in a new conversation: before, every refused one still stored its
+    conversation (a row per message, however many were refused)."""
+    monkeypatch.setattr(Sanic, "test_mode", True)
+
+    async def test(http, url, agent):
+        for n in range(23):
+            async with http.post(f"{url}/webhook", json={"sender": f"visiteur-{n}", "message": "bonjour"}) as answer:
+                assert answer.status == (200 if n < 3 else 429), n
+                if n >= 3:
+                    assert (await answer.json())[0]["text"] == messages.TROP_DE_MESSAGES
+        assert len(agent.reached) == 3
+        assert (_rows(Conversation), _rows(ConversationActivity), _rows(RateHit)) == (3, 3, 3)  # before: 23, 3, 3
+        # a signed-in user's conversation stays hers, and is not counted against the visitor
+        async with http.post(f"{url}/webhook", json={"sender": "sienne", "message": "bonjour"},
+                             headers=bearer()) as answer:
+            assert answer.status == 200
+        guards.reset()
+        async with http.post(f"{url}/webhook", json={"sender": "sienne", "message": "bonjour"}) as answer:
+            assert answer.status == 403
+        with services.handoffs().db.write() as session:  # a not-connected conversation at its cap
+            session.get(ConversationActivity, "visiteur-0").message_count = 10
+        async with http.post(f"{url}/webhook", json={"sender": "visiteur-0", "message": "encore"}) as answer:
+            assert answer.status == 429
+            assert (await answer.json())[0]["text"] == messages.LIMITE_CONVERSATION_ANONYME
+        assert _rows(RateHit) == 1 and len(agent.reached) == 4  # the 403 counted, the capped one not
+
+    with_channel(test)
