@@ -7,15 +7,23 @@
   token LOGIN       a short-lived portal token for LOGIN (demo and tests only)
   feedback          the evaluations, one JSON object per line
   operators FILE.yml  create or update console accounts (operators, reviewers)
+  backup DIR        an online copy of every database (SQLite's backup API, or pg_dump) and
+                    its manifest (claudia/backup.py, docs/operations.md)
+  restore DIR       checks DIR's manifest and puts the databases back (--force: even if in use)
+  purge             deletes what is older than its retention period (claudia/retention.py);
+                    --loop: again every CLAUDIA_PURGE_EVERY_SECONDS (the supervised job)
 """
 from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
+import subprocess
 import sys
 from typing import List, Optional
 
 import yaml
+from sqlalchemy.exc import SQLAlchemyError
 
 from claudia import services
 from claudia.identity import issue_token
@@ -85,6 +93,47 @@ def _operators(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backup(args: argparse.Namespace) -> int:
+    from claudia import backup  # (imports kept to the commands that need them)
+
+    try:
+        manifest = backup.backup(args.directory, backup.targets(services.settings()))
+    except (backup.BackupError, sqlite3.Error, SQLAlchemyError, OSError, subprocess.SubprocessError) as exc:
+        print(f"Sauvegarde impossible : {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(manifest, ensure_ascii=False))
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from claudia import backup
+
+    try:
+        report = backup.restore(args.directory, backup.targets(services.settings()), force=args.force)
+    except (backup.BackupError, sqlite3.Error, SQLAlchemyError, OSError, subprocess.SubprocessError) as exc:
+        print(f"Restauration impossible : {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report, ensure_ascii=False))
+    return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from claudia import retention
+    from claudia.db import get_database
+
+    settings = services.settings()
+    policy = retention.Retention.from_settings(settings)
+
+    def one_pass() -> dict:
+        return retention.purge(get_database(settings.db_url), settings.tracker_db_url, policy)
+
+    if not args.loop:
+        print(json.dumps(one_pass()))
+        return 0
+    retention.purge_periodically(one_pass, settings.purge_every_seconds, lambda line: print(line, flush=True))
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m claudia.admin", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -110,6 +159,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     operators.add_argument("file")
     operators.add_argument("--if-empty", action="store_true", help="seulement s'il n'y a aucun compte")
     operators.set_defaults(run=_operators)
+    backup = commands.add_parser("backup", help="sauvegarde à chaud de toutes les bases dans un nouveau dossier")
+    backup.add_argument("directory")
+    backup.set_defaults(run=_backup)
+    restore = commands.add_parser("restore", help="restaure une sauvegarde après avoir vérifié son manifeste")
+    restore.add_argument("directory")
+    restore.add_argument("--force", action="store_true",
+                         help="restaure même si une base est ouverte par un serveur (arrêtez plutôt ClaudIA)")
+    restore.set_defaults(run=_restore)
+    purge = commands.add_parser("purge", help="supprime ce qui a dépassé sa durée de conservation")
+    purge.add_argument("--loop", action="store_true",
+                       help="recommence toutes les CLAUDIA_PURGE_EVERY_SECONDS secondes (programme supervisé)")
+    purge.set_defaults(run=_purge)
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -57,9 +57,22 @@ class Settings:
     anonymous_max_messages: int = 60
     anonymous_rate_per_minute: int = 30
     anonymous_retention_hours: float = 24.0
-    # Failed sign-ins (portal stand-in, console) allowed per account and per address in 15 minutes.
-    login_failures_per_account: int = 5
-    login_failures_per_address: int = 20
+    # How long what users leave is kept, in days (0: kept for ever), then purged by
+    # `python -m claudia.admin purge` (claudia/retention.py, docs/operations.md): conversations
+    # (tracker store events, owner, activity, pushed messages, review index) from their last
+    # event; evaluations from when they were given; ended live chats and answered messages
+    # from when they ended. The audit journal is not purged.
+    conversation_retention_days: float = 180.0
+    evaluation_retention_days: float = 365.0
+    livechat_retention_days: float = 180.0
+    # Seconds between two passes of the supervised purge program (`purge --loop`).
+    purge_every_seconds: float = 3600.0
+    # Failed sign-ins (portal stand-in, console) per account and address (or trusted device)
+    # before each further attempt of that pair waits 1 s, 2 s, 4 s… up to the longest delay
+    # (seconds); failures are forgotten after the memory (hours) or at a success (claudia/throttle.py).
+    login_free_failures: int = 5
+    login_longest_delay: float = 900.0
+    login_failure_memory_hours: float = 24.0
     # French public holidays of this subdivision ("57", "67", "68", "971"...; empty: metropolitan
     # France only) and extra closure dates ("2026-12-24, 2026-08-10..2026-08-14").
     holidays_subdivision: str = ""
@@ -107,8 +120,13 @@ def load_settings() -> Settings:
         anonymous_max_messages=int(env.get("CLAUDIA_ANONYMOUS_MAX_MESSAGES", "60")),
         anonymous_rate_per_minute=int(env.get("CLAUDIA_ANONYMOUS_RATE", "30")),
         anonymous_retention_hours=float(env.get("CLAUDIA_ANONYMOUS_RETENTION_HOURS", "24")),
-        login_failures_per_account=int(env.get("CLAUDIA_LOGIN_FAILURES_PER_ACCOUNT", "5")),
-        login_failures_per_address=int(env.get("CLAUDIA_LOGIN_FAILURES_PER_ADDRESS", "20")),
+        conversation_retention_days=float(env.get("CLAUDIA_CONVERSATION_RETENTION_DAYS", "180")),
+        evaluation_retention_days=float(env.get("CLAUDIA_EVALUATION_RETENTION_DAYS", "365")),
+        livechat_retention_days=float(env.get("CLAUDIA_LIVECHAT_RETENTION_DAYS", "180")),
+        purge_every_seconds=float(env.get("CLAUDIA_PURGE_EVERY_SECONDS", "3600")),
+        login_free_failures=int(env.get("CLAUDIA_LOGIN_FREE_FAILURES", "5")),
+        login_longest_delay=float(env.get("CLAUDIA_LOGIN_LONGEST_DELAY", "900")),
+        login_failure_memory_hours=float(env.get("CLAUDIA_LOGIN_FAILURE_MEMORY_HOURS", "24")),
         holidays_subdivision=env.get("CLAUDIA_HOLIDAYS_SUBDIVISION", "").strip(),
         livechat_closed_dates=env.get("CLAUDIA_LIVECHAT_CLOSED_DATES", ""),
         livechat_abandon_seconds=float(env.get("CLAUDIA_LIVECHAT_ABANDON_SECONDS", "120")),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the action server, the Rasa server and the web front (portal and console) with the
-# current model and configuration, each supervised by supervisord (restarted if it crashes);
+# current model and configuration, and the retention job (`claudia.admin purge --loop`, see
+# docs/operations.md), each supervised by supervisord (restarted if it crashes);
 # stays in the foreground and stops them all on Ctrl-C. Used by `make run`.
 # Secrets travel only in the environment (never on a command line, never in a file), and
 # everything this creates is private to this account (umask 077, var/ 0700).

@@ -58,9 +58,15 @@ def web_command() -> List[str]:
     return [sys.executable, "-m", "web"]
 
 
+def purge_command() -> List[str]:
+    """The retention job: deletes what is older than its retention period, then again every
+    CLAUDIA_PURGE_EVERY_SECONDS (claudia/retention.py); one for all servers (they share the data)."""
+    return [sys.executable, "-m", "claudia.admin", "purge", "--loop"]
+
+
 def programs(env: Dict[str, str], servers: Optional[int], var: Path) -> List[Program]:
     """Every server ClaudIA runs: one action server, one Rasa server and the web front, or,
-    with `servers`, that many pairs of action and Rasa servers (run-scaled)."""
+    with `servers`, that many pairs of action and Rasa servers (run-scaled); and the purge job."""
     actions_host = env.get("ACTIONS_HOST", "127.0.0.1")
     if not servers:
         return [
@@ -69,12 +75,13 @@ def programs(env: Dict[str, str], servers: Optional[int], var: Path) -> List[Pro
             Program("rasa", rasa_command(int(env.get("CLAUDIA_PORT", "5005")), env.get("CLAUDIA_HOST", "127.0.0.1"),
                                          var / "endpoints.yml"), 20),
             Program("web", web_command(), 30),
+            Program("purge", purge_command(), 40),
         ]
     pairs: List[Program] = []
     for n in range(1, servers + 1):
         pairs.append(Program(f"actions-{n}", actions_command(5055 + 10 * n), 10, {"SANIC_HOST": "127.0.0.1"}))
         pairs.append(Program(f"rasa-{n}", rasa_command(5005 + 10 * n, "127.0.0.1", var / f"endpoints-{n}.yml"), 20))
-    return pairs + [Program("web", web_command(), 30)]
+    return pairs + [Program("web", web_command(), 30), Program("purge", purge_command(), 40)]
 
 
 def config_text(progs: List[Program], var: Path) -> str:

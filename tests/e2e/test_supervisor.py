@@ -187,8 +187,8 @@ def test_the_configuration_is_private_and_holds_no_secret(tmp_path):
     assert "jeton-tres-secret" not in text and "secret-jwt-123" not in text
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
     assert stat.S_IMODE(var.stat().st_mode) == 0o700 and stat.S_IMODE((var / "log").stat().st_mode) == 0o700
-    assert "nodaemon=true" in text and text.count("autorestart=true") == 3
-    assert {"[program:actions]", "[program:rasa]", "[program:web]"} <= set(text.splitlines())
+    assert "nodaemon=true" in text and text.count("autorestart=true") == 4
+    assert {"[program:actions]", "[program:rasa]", "[program:web]", "[program:purge]"} <= set(text.splitlines())
     scaled = supervisor.config_text(supervisor.programs(env, 2, var), var)
     assert {"[program:rasa-1]", "[program:rasa-2]", "[program:actions-2]", "[program:web]"} <= set(scaled.splitlines())
 
