@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from claudia import messages
 from actions.answers import answer
-from actions.context import latest_intent, latest_text
+from actions.context import latest_intent, latest_text, saw_question
 from actions.procedure_prompts import QUESTIONS
 from claudia.repair import HESITATION, NEW_REQUEST, QUESTION, REPEAT, Reading, needs_help, read
 
@@ -83,6 +83,13 @@ class RepairsSteps:
         step = tracker.get_slot("requested_slot")
         if step not in QUESTIONS or tracker.active_loop_name != self.form_name():  # type: ignore[attr-defined]
             return await super().run(dispatcher, tracker, domain)  # type: ignore[misc]
+        question = QUESTIONS[step](tracker)[0]
+        if not saw_question(tracker, question):
+            # Typed before this question reached the user (« Oui » clicked twice): it answered
+            # the question before, already taken. The step is asked again, nothing read.
+            ask_again(step, dispatcher, tracker, with_help=False)
+            # a slot other than requested_slot, or Rasa would reject the form's turn
+            return [SlotSet(MISSES, tracker.get_slot(MISSES)), SlotSet("requested_slot", step)]
         reading = self.reading(step, tracker)
         if reading.answers:
             events = await super().run(dispatcher, tracker, domain)  # type: ignore[misc]
