@@ -19,6 +19,8 @@ from claudia import messages
 from actions.context import current_login, evaluation_pending, latest_intent, latest_text, previous_user_intent
 from actions.answers import answer, names_a_structure
 from actions.evaluation_actions import record_thumbs_up, vote_given
+from actions.procedure_actions import USER_ENDINGS
+from claudia.registry import DONE
 from claudia.vocabulary import courtesy, mentions_procedure, requested_operation
 
 NOT_UNDERSTOOD = {"nlu_fallback"}
@@ -29,6 +31,13 @@ PROCEDURE_ONLY_INTENTS = {"annuler", "recommencer"}
 GIVES_A_STEP = {"informer_siret", "informer_type_structure"}
 # Answers that mean nothing without a question ("oui" when nothing was asked).
 OUT_OF_CONTEXT = {"affirmer", "nier", "choisir_motif"}
+NOT_REFUSALS = {DONE, "annulee_par_utilisateur"} | USER_ENDINGS
+
+
+def _refused(tracker: Tracker) -> bool:
+    """Did the last procedure end with a refusal (not done, not stopped by the user)?"""
+    outcome = (tracker.get_slot("derniere_procedure") or {}).get("outcome")
+    return bool(outcome) and outcome not in NOT_REFUSALS
 
 
 def _button(intent: str) -> Dict[Text, Any]:
@@ -80,6 +89,10 @@ class MessageIncompris(Action):
         if latest_intent(tracker) == "hors_perimetre" and not mentions_procedure(text):
             dispatcher.utter_message(text=messages.HORS_PERIMETRE_AIDE,
                                      buttons=messages.MENU_BUTTONS + [messages.AGENT_BUTTON])
+            return []
+        if pending and _refused(tracker) and latest_intent(tracker) in NOT_UNDERSTOOD | {"hors_perimetre", "affirmer"}:
+            # « comment ça pas les droits ?? je suis bien connectée ! »: what the refusal means, who helps
+            answer("contact", dispatcher, tracker)
             return []
         kind = courtesy(text)
         if kind:

@@ -264,3 +264,13 @@ def test_a_lukewarm_word_the_model_missed_asks_the_reasons(env, dispatcher, doma
 def test_courtesies_the_model_missed(env, dispatcher, domain, text, response):
     run(MessageIncompris(), fallback_tracker(text), dispatcher, domain)
     assert dispatcher.messages[0]["response"] == response
+
+
+@pytest.mark.parametrize("outcome,explained", [("droits_insuffisants", True), ("non_connecte", True),
+                                               ("effectuee", False)])
+def test_a_protest_after_a_refusal_gets_who_can_help_and_no_vote(env, dispatcher, domain, outcome, explained):
+    tracker = fallback_tracker("comment ça pas les droits ?? je suis bien connectée pourtant", events=ASKED)
+    tracker.slots["derniere_procedure"] = dict(LAST, outcome=outcome)
+    run(MessageIncompris(), tracker, dispatcher, domain)
+    assert (messages.CONTACT_SUPPORT in texts(dispatcher)) is explained
+    assert services.feedback().all() == []
