@@ -96,24 +96,25 @@ def _operators(args: argparse.Namespace) -> int:
 def _backup(args: argparse.Namespace) -> int:
     from claudia import backup  # (imports kept to the commands that need them)
 
-    try:
-        manifest = backup.backup(args.directory, backup.targets(services.settings()))
-    except (backup.BackupError, sqlite3.Error, SQLAlchemyError, OSError, subprocess.SubprocessError) as exc:
-        print(f"Sauvegarde impossible : {exc}", file=sys.stderr)
-        return 2
-    print(json.dumps(manifest, ensure_ascii=False))
-    return 0
+    return _backup_command("Sauvegarde", lambda targets: backup.backup(args.directory, targets))
 
 
 def _restore(args: argparse.Namespace) -> int:
     from claudia import backup
 
+    return _backup_command("Restauration", lambda targets: backup.restore(args.directory, targets, force=args.force))
+
+
+def _backup_command(what: str, run) -> int:
+    """Runs a backup or a restore on every database; a refusal or failure is a French line, exit 2."""
+    from claudia import backup
+
     try:
-        report = backup.restore(args.directory, backup.targets(services.settings()), force=args.force)
+        result = run(backup.targets(services.settings()))
     except (backup.BackupError, sqlite3.Error, SQLAlchemyError, OSError, subprocess.SubprocessError) as exc:
-        print(f"Restauration impossible : {exc}", file=sys.stderr)
+        print(f"{what} impossible : {exc}", file=sys.stderr)
         return 2
-    print(json.dumps(report, ensure_ascii=False))
+    print(json.dumps(result, ensure_ascii=False))
     return 0
 
 

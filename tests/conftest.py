@@ -3,6 +3,8 @@ data, the demo SIRENE extract, and helpers that build the `Tracker` and
 `CollectingDispatcher` the actions receive from Rasa."""
 from __future__ import annotations
 
+import contextlib
+
 import secrets
 import time
 from pathlib import Path
@@ -114,3 +116,29 @@ def make_tracker(
 
 def texts(dispatcher: CollectingDispatcher) -> str:
     return "\n".join(m.get("text") or "" for m in dispatcher.messages)
+
+
+def services_pg_url() -> Optional[str]:
+    """The PostgreSQL that scripts/test_services.sh started (make test does), if any."""
+    env = Path(__file__).resolve().parents[1] / "var" / "test-services.env"
+    values = dict(line.split("=", 1) for line in env.read_text().split() if "=" in line) if env.exists() else {}
+    return values.get("CLAUDIA_TEST_PG_URL")
+
+
+@contextlib.contextmanager
+def fresh_pg_schema(schema: str):
+    """A URL of the test PostgreSQL whose search path is a new, empty schema, dropped after."""
+    from sqlalchemy import create_engine, text
+
+    url = services_pg_url()
+    if not url:
+        pytest.skip("PostgreSQL not available: run scripts/test_services.sh as root (make test does)")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
+    try:
+        yield f"{url}?options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        engine.dispose()

@@ -3,6 +3,7 @@ server over real SQLite stores; Rasa's agent is a stand-in that records what rea
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 
@@ -46,24 +47,31 @@ def conversations_stored():
         return session.execute(select(func.count()).select_from(Conversation)).scalar()
 
 
+@contextlib.asynccontextmanager
+async def served_channel(agent, name: str):
+    """The connected channel served by Sanic on loopback; yields its webhooks URL."""
+    app = Sanic(name)
+    app.ctx.agent = agent
+    app.blueprint(ConnectedInput().blueprint(agent.handle), url_prefix="/webhooks/connected")
+    port = free_port()
+    server = await app.create_server("127.0.0.1", port, return_asyncio_server=True, access_log=False)
+    await server.startup()
+    await server.start_serving()
+    try:
+        yield f"http://127.0.0.1:{port}/webhooks/connected"
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
 def with_channel(test):
     """Runs `test(http, url, agent)` against the channel served by Sanic on loopback."""
 
     async def main():
         agent = Agent()
-        app = Sanic(f"hostile_{next(_names)}")
-        app.ctx.agent = agent
-        app.blueprint(ConnectedInput().blueprint(agent.handle), url_prefix="/webhooks/connected")
-        port = free_port()
-        server = await app.create_server("127.0.0.1", port, return_asyncio_server=True, access_log=False)
-        await server.startup()
-        await server.start_serving()
-        try:
+        async with served_channel(agent, f"hostile_{next(_names)}") as url:
             async with aiohttp.ClientSession() as http:
-                await test(http, f"http://127.0.0.1:{port}/webhooks/connected", agent)
-        finally:
-            server.close()
-            await server.wait_closed()
+                await test(http, url, agent)
 
     asyncio.run(main())
 

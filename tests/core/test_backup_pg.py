@@ -20,31 +20,17 @@ from claudia.feedback import FeedbackStore
 from claudia.handoff import HandoffQueue
 from claudia.registry import Registry
 from claudia.review_index import ReviewIndexer
-from tests.conftest import DEMO_REGISTRY
+from tests.conftest import DEMO_REGISTRY, fresh_pg_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = "backup_test"
 TABLES = ("structures", "roles", "journal", "feedback", "handoffs", "outbox", "conversations", "events")
 
 
-def _pg_url():
-    env = ROOT / "var" / "test-services.env"
-    values = dict(line.split("=", 1) for line in env.read_text().split() if "=" in line) if env.exists() else {}
-    return values.get("CLAUDIA_TEST_PG_URL")
-
-
 @pytest.fixture
 def pg():
-    url = _pg_url()
-    if not url:
-        pytest.skip("PostgreSQL not available: run scripts/test_services.sh as root (make test does)")
-    admin_engine = create_engine(url)
-    with admin_engine.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; CREATE SCHEMA {SCHEMA}"))
-    yield f"{url}?options=-csearch_path%3D{SCHEMA}"
-    with admin_engine.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-    admin_engine.dispose()
+    with fresh_pg_schema(SCHEMA) as url:
+        yield url
 
 
 def admin(url: str, *args) -> subprocess.CompletedProcess:

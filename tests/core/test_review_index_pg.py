@@ -15,29 +15,16 @@ from claudia.review_tags import ReviewTags
 from claudia.review_index import ReviewIndexer
 from claudia.review_queries import Filters, MessageFilters, ReviewQueries
 from claudia.review_store import ReviewStore
+from tests.conftest import fresh_pg_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = "review_test"
 
 
-def _pg_url():
-    env = ROOT / "var" / "test-services.env"
-    values = dict(line.split("=", 1) for line in env.read_text().split() if "=" in line) if env.exists() else {}
-    return values.get("CLAUDIA_TEST_PG_URL")
-
-
 @pytest.fixture
 def pg():
-    url = _pg_url()
-    if not url:
-        pytest.skip("PostgreSQL not available: run scripts/test_services.sh as root (make test does)")
-    admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; CREATE SCHEMA {SCHEMA}"))
-    yield f"{url}?options=-csearch_path%3D{SCHEMA}"
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-    admin.dispose()
+    with fresh_pg_schema(SCHEMA) as url:
+        yield url
 
 
 def test_index_and_queries_on_postgresql(pg):

@@ -60,6 +60,17 @@ def _reach(stack, step):
     return player
 
 
+def _typed_at(stack, step, kinds, kind):
+    """Brings a conversation to `step`, types the message of `kind`, checks the answer's words."""
+    player = _reach(stack, step)
+    text, expected = kinds[kind]
+    after = player.send(text)
+    transcript = "\n".join(player.outcome.transcript)
+    assert any(plain(word) in plain(player.chat.text) for word in expected), transcript
+    assert _status(stack, MAIRIE) == "inactive" and _status(stack, SYNDICAT) == "active"
+    return player, after, transcript
+
+
 def _db(stack):
     return sqlite3.connect(stack.workdir / "claudia.db")
 
@@ -77,14 +88,8 @@ def _status(stack, siret):
 @pytest.mark.parametrize("kind", sorted(STAYING))
 @pytest.mark.parametrize("step", sorted(set(STEPS) - FREE_TEXT_STEPS))
 def test_a_message_beside_the_step_is_answered_and_the_same_step_resumes(stack, step, kind):
-    player = _reach(stack, step)
-    text, expected = STAYING[kind]
-    after = player.send(text)
-    said = plain(player.chat.text)
-    transcript = "\n".join(player.outcome.transcript)
-    assert any(plain(word) in said for word in expected), transcript
+    player, after, transcript = _typed_at(stack, step, STAYING, kind)
     assert after == step, transcript
-    assert _status(stack, MAIRIE) == "inactive" and _status(stack, SYNDICAT) == "active"
     assert player.send(STEPS[step][1]) != step, "\n".join(player.outcome.transcript)
     assert not player.outcome.failures, player.outcome.failures
 
@@ -105,13 +110,7 @@ def test_two_misses_bring_help_and_a_way_out_never_a_third_bare_question(stack, 
 @pytest.mark.parametrize("kind", sorted(LEAVING))
 @pytest.mark.parametrize("step", sorted(STEPS))
 def test_leaving_at_any_step_changes_nothing_and_stores_only_the_vote_given(stack, step, kind):
-    player = _reach(stack, step)
-    text, expected = LEAVING[kind]
-    after = player.send(text)
-    said = plain(player.chat.text)
-    transcript = "\n".join(player.outcome.transcript)
-    assert any(plain(word) in said for word in expected), transcript
+    player, after, transcript = _typed_at(stack, step, LEAVING, kind)
     assert after != step, transcript
-    assert _status(stack, MAIRIE) == "inactive" and _status(stack, SYNDICAT) == "active"
     # the 👎 given before the reason or comment is kept; nothing else is a vote
     assert _votes(stack, player.chat.sender) == (["negatif"] if step in EVALUATION_STEPS else []), transcript

@@ -6,9 +6,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sanic import Sanic
 
 from channels import guards
-from channels.connected import ConnectedInput
-from tests.channels.test_hostile_input import Agent, conversations_stored
-from tests.e2e.stack import free_port
+from tests.channels.test_hostile_input import Agent, conversations_stored, served_channel
 from tests.web.test_portal import add_user, signed_in, with_portal
 from web.console import create_app
 from web.portal import add_portal
@@ -54,29 +52,23 @@ def test_a_lone_surrogate_typed_in_the_chat_gets_a_french_answer_and_nothing_sto
 
     async def main():
         agent = Agent()
-        channel = Sanic("portal_hostile")
-        channel.ctx.agent = agent
-        channel.blueprint(ConnectedInput().blueprint(agent.handle), url_prefix="/webhooks/connected")
-        port = free_port()
-        server = await channel.create_server("127.0.0.1", port, return_asyncio_server=True, access_log=False)
-        await server.startup()
-        await server.start_serving()
-        app = create_app(f"http://127.0.0.1:{port}", "token")
-        add_portal(app, f"http://127.0.0.1:{port}", "demo-portail", chat_timeout=5)
-        try:
-            async with TestClient(TestServer(app)) as client:
-                _, csrf = await signed_in(client)
-                headers = {"X-CSRF-Token": csrf, "Content-Type": "application/json"}
-                refused = await client.post("/chat/messages", data=b'{"message": "activer \\ud800"}', headers=headers)
-                assert refused.status == 400
-                [reply] = await refused.json()
-                assert "caractères qui ne peuvent pas être enregistrés" in reply["text"]
-                assert agent.reached == [] and conversations_stored() == 0
-                answered = await client.post("/chat/messages", json={"message": "bonjour"}, headers=headers)
-                assert answered.status == 200 and agent.reached == ["bonjour"]
-        finally:
-            server.close()
-            await server.wait_closed()
-            guards.reset()
+        async with served_channel(agent, "portal_hostile") as url:
+            rasa = url.rsplit("/webhooks", 1)[0]
+            app = create_app(rasa, "token")
+            add_portal(app, rasa, "demo-portail", chat_timeout=5)
+            try:
+                async with TestClient(TestServer(app)) as client:
+                    _, csrf = await signed_in(client)
+                    headers = {"X-CSRF-Token": csrf, "Content-Type": "application/json"}
+                    refused = await client.post("/chat/messages", data=b'{"message": "activer \\ud800"}',
+                                                headers=headers)
+                    assert refused.status == 400
+                    [reply] = await refused.json()
+                    assert "caractères qui ne peuvent pas être enregistrés" in reply["text"]
+                    assert agent.reached == [] and conversations_stored() == 0
+                    answered = await client.post("/chat/messages", json={"message": "bonjour"}, headers=headers)
+                    assert answered.status == 200 and agent.reached == ["bonjour"]
+            finally:
+                guards.reset()
 
     asyncio.run(main())
