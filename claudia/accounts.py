@@ -94,6 +94,12 @@ class Accounts:
             account.name, account.role, account.password_hash = name, role, hash_password(password)
             session.add(account)
 
+    def name_of(self, login: str) -> str:
+        """An account's name as people read it (its login if the account is gone)."""
+        with self.db.read() as session:
+            account = session.get(Operator, login)
+            return account.name if account else login
+
     def count(self) -> int:
         with self.db.read() as session:
             return session.query(Operator).count()

@@ -11,7 +11,7 @@ import json
 import math
 from typing import List, Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from claudia.db import Database
 from claudia.models import Handoff, Outbox, utcnow
@@ -22,6 +22,14 @@ OPERATOR, ASSISTANT = "operateur", "assistant"
 
 class HandoffError(Exception):
     """The operation does not fit the request's state (closed, taken by someone else)."""
+
+
+class TakenByAnother(HandoffError):
+    """Another operator has the chat: only an explicit take-over (`take_over`) moves it."""
+
+    def __init__(self, operator: str):
+        super().__init__("cette discussion est déjà prise en charge par un autre conseiller")
+        self.operator = operator
 
 
 def page_of(total: int, page: int, size: int) -> dict:
@@ -116,12 +124,43 @@ class HandoffQueue:
             return _as_dict(handoff) if handoff else None
 
     def take(self, handoff_id: int, operator: str) -> dict:
+        """Takes a waiting chat, atomically: of operators taking it at once, one wins.
+
+        The answer's `joined` is True only for the operator whose take moved it out of
+        the queue (the one who announces it to the user); taking one's own chat again
+        changes nothing. A chat another operator has raises TakenByAnother.
+        """
         with self.db.write() as session:
-            handoff = session.get(Handoff, handoff_id)
+            won = session.execute(
+                update(Handoff).where(Handoff.id == handoff_id, Handoff.status == WAITING)
+                .values(status=ONGOING, operator=operator, taken_at=utcnow())
+                .execution_options(synchronize_session=False)
+            ).rowcount == 1
+            handoff = session.get(Handoff, handoff_id, populate_existing=True)
+            if handoff is None or handoff.status != ONGOING:
+                raise HandoffError("cette discussion n'est plus ouverte")
+            if handoff.operator != operator:
+                raise TakenByAnother(handoff.operator)
+            return {**_as_dict(handoff), "joined": won}
+
+    def take_over(self, handoff_id: int, operator: str, previous: str) -> dict:
+        """Moves an ongoing chat from `previous` (the operator the taker was told has it) to
+        `operator`; refused if it has changed hands, or closed, since."""
+        with self.db.write() as session:
+            moved = session.execute(
+                update(Handoff).where(Handoff.id == handoff_id, Handoff.status == ONGOING,
+                                      Handoff.operator == previous, Handoff.operator != operator)
+                .values(operator=operator).execution_options(synchronize_session=False)
+            ).rowcount == 1
+            handoff = session.get(Handoff, handoff_id, populate_existing=True)
             if handoff is None or handoff.status not in (WAITING, ONGOING):
                 raise HandoffError("cette discussion n'est plus ouverte")
-            handoff.status, handoff.operator = ONGOING, operator
-            handoff.taken_at = handoff.taken_at or utcnow()
+            if not moved:
+                if handoff.status == WAITING:
+                    raise HandoffError("cette discussion attend un conseiller : prenez-la simplement en charge")
+                if handoff.operator == operator:
+                    raise HandoffError("vous avez déjà cette discussion en charge")
+                raise TakenByAnother(handoff.operator)
             return _as_dict(handoff)
 
     def check_owner(self, handoff_id: int, operator: str) -> dict:

@@ -75,6 +75,51 @@ def french_moment(moment: datetime) -> str:
     return f"{JOURS[moment.weekday()]} {moment.day} {MOIS[moment.month - 1]} à {moment.hour} h{minutes}"
 
 
+def french_time(moment: time) -> str:
+    """« 8 h 30 », « 12 h »; the end of the day (24:00) reads « minuit »."""
+    if moment >= time(23, 59, 59):
+        return "minuit"
+    return f"{moment.hour} h {moment.minute:02d}" if moment.minute else f"{moment.hour} h"
+
+
+def _french_days(days: List[int]) -> str:
+    """[0, 1, 2, 3, 4] -> « du lundi au vendredi »; [0, 2] -> « le lundi et le mercredi »."""
+    if len(days) == 7:
+        return "tous les jours"
+    runs: List[List[int]] = []
+    for day in days:
+        if runs and day == runs[-1][-1] + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    words: List[str] = []
+    for run in runs:
+        words += [f"du {JOURS[run[0]]} au {JOURS[run[-1]]}"] if len(run) > 2 else [f"le {JOURS[d]}" for d in run]
+    return _listed(words)
+
+
+def _listed(words: List[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " et " + words[-1]
+
+
+def describe_slots(slots: List[Slot]) -> str:
+    """« du lundi au vendredi de 8 h 30 à 12 h et de 13 h 30 à 18 h 30, et le samedi de 9 h à 12 h »."""
+    spans_by_day = {}
+    for day, start, end in sorted(slots):
+        spans_by_day.setdefault(day, []).append((start, end))
+    days_by_spans: dict = {}
+    for day, spans in sorted(spans_by_day.items()):
+        days_by_spans.setdefault(tuple(spans), []).append(day)
+    parts = []
+    for spans, days in sorted(days_by_spans.items(), key=lambda item: item[1][0]):
+        if spans == ((time(0, 0), time(23, 59, 59)),):
+            hours = "24 h sur 24"
+        else:
+            hours = " et ".join(f"de {french_time(start)} à {french_time(end)}" for start, end in spans)
+        parts.append(f"{_french_days(days)} {hours}")
+    return ", ".join(parts[:-1]) + ", et " + parts[-1] if len(parts) > 1 else parts[0]
+
+
 class OpeningHours:
     def __init__(self, spec: str = "mon-fri 08:30-18:30", timezone: str = "Europe/Paris",
                  subdivision: str = "", closed_dates: Iterable[date] = (), fixed_now: Optional[datetime] = None):
@@ -83,6 +128,11 @@ class OpeningHours:
         self.fixed_now = fixed_now.replace(tzinfo=fixed_now.tzinfo or self.zone) if fixed_now else None
         self.public_holidays = holidays.France(subdiv=subdivision or None, language="fr")
         self.closed_dates = set(closed_dates)
+
+    def describe(self) -> Optional[str]:
+        """When the chat is open, in French (« du lundi au vendredi de 8 h 30 à 18 h 30 »);
+        None when it is always open or never."""
+        return describe_slots(self.slots) if self.slots else None
 
     def now(self) -> datetime:
         """The current moment in the opening hours' time zone (or the fixed one, for demos)."""

@@ -13,12 +13,16 @@ from aiohttp import web
 from claudia import services
 from claudia.accounts import ConsoleUser
 from claudia.chat_history import readable
-from claudia.handoff import ASSISTANT, OPERATOR, HandoffError
-from web.console_shared import item_id, operator_required, with_presence
+from claudia.handoff import ASSISTANT, OPERATOR, HandoffError, TakenByAnother
+from web.console_shared import ACCOUNTS, item_id, operator_required, with_presence
 from web.console_wording import chat_state, describe
 from web.rasa_api import RASA, RasaApi
 
 RASA_INJOIGNABLE = "L'assistant ne répond pas pour le moment : la transcription reviendra dès son retour."
+A_REJOINT = "{name}, conseiller du support Chorus Pro, a rejoint la conversation."
+A_REPRIS = "{name}, conseiller du support Chorus Pro, reprend la conversation à la suite de {previous}."
+DEJA_PRISE = ("Cette discussion est déjà prise en charge par {name}. Vous pouvez la reprendre à sa place : "
+              "l'utilisateur sera informé du changement de conseiller.")
 
 
 @operator_required
@@ -39,6 +43,8 @@ async def api_chat(request: web.Request) -> web.Response:
     me = request["user"].login
     handoff = with_presence([handoff])[0]
     handoff.update(summary=describe(handoff["context"]), state=chat_state(handoff, me))
+    if handoff["operator"]:
+        handoff["operator_name"] = request.app[ACCOUNTS].name_of(handoff["operator"])
     return web.json_response({"handoff": handoff, "transcript": lines, "me": me,
                               "unanswered": services.tickets().counts()["open"]})
 
@@ -51,19 +57,45 @@ async def _say_to_user(app: web.Application, conversation_id: str, text: str, us
     ])
 
 
-def _refuse(error: HandoffError) -> web.Response:
-    return web.json_response({"erreur": str(error)}, status=409)
+def _refuse(request: web.Request, error: HandoffError) -> web.Response:
+    if isinstance(error, TakenByAnother):  # who has it, and the way to take it over explicitly
+        name = request.app[ACCOUNTS].name_of(error.operator)
+        return web.json_response({"erreur": DEJA_PRISE.format(name=name), "operateur": error.operator,
+                                  "operateur_nom": name, "reprise_possible": True}, status=409)
+    return web.json_response({"erreur": str(error)[:1].upper() + str(error)[1:] + "."}, status=409)
 
 
 @operator_required
 async def api_take(request: web.Request) -> web.Response:
+    """Takes a waiting chat; the user is told once, by the operator whose take won."""
     user: ConsoleUser = request["user"]
     try:
         handoff = services.handoffs().take(item_id(request, "handoff_id"), user.login)
     except HandoffError as error:
-        return _refuse(error)
-    await _say_to_user(request.app, handoff["conversation_id"],
-                       f"{user.name}, conseiller du support Chorus Pro, a rejoint la conversation.", user)
+        return _refuse(request, error)
+    if handoff.pop("joined"):
+        await _say_to_user(request.app, handoff["conversation_id"], A_REJOINT.format(name=user.name), user)
+    return web.json_response({"handoff": handoff})
+
+
+@operator_required
+async def api_take_over(request: web.Request) -> web.Response:
+    """Takes over a chat another operator has, once the operator confirmed it: body
+    {"from": the login they were told has it}. The user is told once of the change."""
+    user: ConsoleUser = request["user"]
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    previous = body.get("from") if isinstance(body, dict) else None
+    if not isinstance(previous, str) or not previous:
+        return web.json_response({"erreur": "Indiquez le conseiller à qui vous reprenez la discussion."}, status=400)
+    try:
+        handoff = services.handoffs().take_over(item_id(request, "handoff_id"), user.login, previous)
+    except HandoffError as error:
+        return _refuse(request, error)
+    text = A_REPRIS.format(name=user.name, previous=request.app[ACCOUNTS].name_of(previous))
+    await _say_to_user(request.app, handoff["conversation_id"], text, user)
     return web.json_response({"handoff": handoff})
 
 
@@ -82,7 +114,7 @@ async def api_message(request: web.Request) -> web.Response:
     try:
         handoff = services.handoffs().check_owner(item_id(request, "handoff_id"), user.login)
     except HandoffError as error:
-        return _refuse(error)
+        return _refuse(request, error)
     await _say_to_user(request.app, handoff["conversation_id"], text, user)
     services.waiting_room().operator_answered(handoff["id"])
     return web.json_response({"ok": True})
@@ -107,7 +139,7 @@ async def api_close(request: web.Request) -> web.Response:
     try:
         handoff = services.handoffs().close(item_id(request, "handoff_id"), user.login)
     except HandoffError as error:
-        return _refuse(error)
+        return _refuse(request, error)
     await resume_assistant(request.app[RASA], handoff["conversation_id"], "action_fin_conseiller")
     return web.json_response({"handoff": handoff})
 
@@ -118,7 +150,7 @@ async def api_archive(request: web.Request) -> web.Response:
         handoff = services.handoffs().archive_message(item_id(request, "handoff_id"),
                                                       request["user"].login)
     except HandoffError as error:
-        return _refuse(error)
+        return _refuse(request, error)
     return web.json_response({"handoff": handoff})
 
 
@@ -126,6 +158,7 @@ def add_console_api(app: web.Application) -> None:
     # Any path segment reaches the handlers, which answer a French 400 for what is not a number.
     app.router.add_get("/console/api/chats/{handoff_id}", api_chat)
     app.router.add_post("/console/api/chats/{handoff_id}/take", api_take)
+    app.router.add_post("/console/api/chats/{handoff_id}/take-over", api_take_over)
     app.router.add_post("/console/api/chats/{handoff_id}/messages", api_message)
     app.router.add_post("/console/api/chats/{handoff_id}/close", api_close)
     app.router.add_post("/console/api/chats/{handoff_id}/archive", api_archive)

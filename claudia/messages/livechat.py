@@ -21,11 +21,9 @@ ATTENTE_EXPIREE = (
     "Votre demande de conseiller a expiré car vous n'étiez plus connecté. Vous pouvez la "
     "renouveler à tout moment avec « Contacter un agent »."
 )
-CHAT_FERME = (
-    "Le chat avec un conseiller est fermé pour le moment (il est ouvert du lundi au vendredi, "
-    "de 8 h 30 à 18 h 30, hors jours fériés). Vous pouvez laisser un message : un conseiller "
-    "le lira dès la réouverture."
-)
+# The closed message (chat_ferme below) is built from the configured hours; every one
+# ends with this offer (then, when known, the reopening).
+CHAT_FERME = "Vous pouvez laisser un message : un conseiller le lira dès la réouverture."
 CHAT_FERME_BUTTONS = [
     {"title": "Laisser un message", "payload": "/laisser_message"},
     {"title": "Continuer notre conversation", "payload": "/continuer_conversation"},
@@ -40,11 +38,22 @@ FIN_CONSEILLER = "Le conseiller a terminé la discussion. ClaudIA reprend la con
 REPONSE_AU_MESSAGE = "Réponse de {operateur}, conseiller du support, à votre message du {date} « {message} » :\n{reponse}"
 
 
-def chat_ferme(reopening: Optional[str], holiday: Optional[str] = None) -> str:
-    """The closed message, with the holiday if today is one and when the chat reopens."""
-    text = CHAT_FERME
-    if holiday:
-        text = text.replace("fermé pour le moment", f"fermé aujourd'hui ({holiday}, jour férié)", 1)
+_CONFIGURED = object()
+
+
+def chat_ferme(reopening: Optional[str], holiday: Optional[str] = None, schedule=_CONFIGURED) -> str:
+    """The closed message: today's holiday if any, when the chat is open (`schedule`, e.g.
+    « du lundi au vendredi de 8 h 30 à 18 h 30 »; by default from CLAUDIA_LIVECHAT_HOURS;
+    None to leave it out), the offer to leave a message, and when it reopens."""
+    if schedule is _CONFIGURED:
+        from claudia import services  # here: the messages import nothing of the project's at load
+
+        schedule = services.opening_hours().describe()
+    today = f"aujourd'hui ({holiday}, jour férié)" if holiday else "pour le moment"
+    text = f"Le chat avec un conseiller est fermé {today}."
+    if schedule:
+        text += f" Il est ouvert {schedule}, hors jours fériés."
+    text += " " + CHAT_FERME
     if reopening:
         text += f" Réouverture le {reopening}."
     return text

@@ -1,11 +1,13 @@
 """Feedback store and live-chat queue on a real SQLite database."""
+import threading
+
 import pytest
 
 from claudia import services
 from claudia.db import Database
 from claudia.feedback import FeedbackStore
 from claudia.handoff import HandoffQueue
-from claudia.handoff import ASSISTANT, CLOSED, MESSAGE, ONGOING, OPERATOR, WAITING, HandoffError
+from claudia.handoff import ASSISTANT, CLOSED, MESSAGE, ONGOING, OPERATOR, WAITING, HandoffError, TakenByAnother
 
 
 def test_feedback_is_stored_with_its_context(env):
@@ -51,13 +53,61 @@ def test_take_close_and_ownership(env):
     assert queue.take(handoff["id"], "agent.durand")["status"] == ONGOING
     with pytest.raises(HandoffError):
         queue.close(handoff["id"], "agent.moreau")
-    queue.take(handoff["id"], "agent.moreau")  # taking over transfers the chat
+    with pytest.raises(TakenByAnother) as taken:  # taking a chat someone has is refused, naming them
+        queue.take(handoff["id"], "agent.moreau")
+    assert taken.value.operator == "agent.durand" and queue.get(handoff["id"])["operator"] == "agent.durand"
+    assert queue.take(handoff["id"], "agent.durand")["joined"] is False  # one's own chat again: no change
+    with pytest.raises(TakenByAnother):  # a take-over names who the taker was told has it
+        queue.take_over(handoff["id"], "agent.moreau", "agent.martin")
+    assert queue.take_over(handoff["id"], "agent.moreau", "agent.durand")["operator"] == "agent.moreau"
+    with pytest.raises(TakenByAnother):  # the same confirmation twice: the chat has moved on
+        queue.take_over(handoff["id"], "agent.lucas", "agent.durand")
     with pytest.raises(HandoffError):
         queue.check_owner(handoff["id"], "agent.durand")
     assert queue.close(handoff["id"], "agent.moreau")["status"] == CLOSED
     with pytest.raises(HandoffError):
         queue.take(handoff["id"], "agent.durand")
     assert queue.open_for("c1") is None
+
+
+def race_to_take(database, takers=8):
+    """`takers` operators take the same waiting chat at the same moment, each from its own
+    thread and database session: one take wins, every other one is told who has it."""
+    queue = HandoffQueue(database)
+    handoff = queue.request("c1", "marie.dupont", {})
+    start, results = threading.Barrier(takers), {}
+
+    def take(login):
+        start.wait()
+        try:
+            results[login] = queue.take(handoff["id"], login)
+        except HandoffError as error:
+            results[login] = error
+
+    threads = [threading.Thread(target=take, args=(f"agent.{n}",)) for n in range(takers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    winners = [login for login, result in results.items() if isinstance(result, dict)]
+    assert len(results) == takers and len(winners) == 1 and results[winners[0]]["joined"] is True
+    assert all(isinstance(r, TakenByAnother) and r.operator == winners[0]
+               for login, r in results.items() if login != winners[0])
+    assert queue.get(handoff["id"])["operator"] == winners[0]
+
+
+def test_operators_taking_a_chat_at_once_one_wins(env):
+    race_to_take(services.handoffs().db)
+
+
+def test_operators_taking_a_chat_at_once_one_wins_on_postgresql():
+    from tests.conftest import fresh_pg_schema
+    with fresh_pg_schema("handoff_take_test") as url:
+        database = Database(url)
+        try:
+            race_to_take(database)
+        finally:
+            database.engine.dispose()
 
 
 def test_outbox_delivers_in_order_after_an_id(env):

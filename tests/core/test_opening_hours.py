@@ -109,3 +109,48 @@ def test_a_fixed_clock_for_demos_is_read_and_refused_in_production(monkeypatch):
     with pytest.raises(InsecureConfiguration, match="CLAUDIA_LIVECHAT_CLOCK"):
         check_production(load_settings(), {"CLAUDIA_JWT_SECRET": "x" * 40, "CLAUDIA_DB_URL": "sqlite://"})
     services.reset()
+
+
+@pytest.mark.parametrize("spec, said", [
+    ("mon-fri 08:30-18:30", "Il est ouvert du lundi au vendredi de 8 h 30 à 18 h 30, hors jours fériés."),
+    ("mon-fri 09:00-17:00", "Il est ouvert du lundi au vendredi de 9 h à 17 h, hors jours fériés."),
+    ("mon-fri 08:30-12:00,13:30-18:30; sat 09:00-12:00",
+     "Il est ouvert du lundi au vendredi de 8 h 30 à 12 h et de 13 h 30 à 18 h 30, "
+     "et le samedi de 9 h à 12 h, hors jours fériés."),
+    ("mon 09:00-12:00; wed 09:00-12:00; fri 14:00-17:30",
+     "Il est ouvert le lundi et le mercredi de 9 h à 12 h, et le vendredi de 14 h à 17 h 30, hors jours fériés."),
+    ("tue-thu 10:15-16:45; sat-sun 10:00-24:00",
+     "Il est ouvert du mardi au jeudi de 10 h 15 à 16 h 45, et le samedi et le dimanche de 10 h à minuit, "
+     "hors jours fériés."),
+    ("mon-sun 00:00-24:00", "Il est ouvert tous les jours 24 h sur 24, hors jours fériés."),
+])
+def test_closed_message_tells_the_configured_hours(monkeypatch, spec, said):
+    from actions.handoff_actions import closed_message
+    from claudia import services
+    monkeypatch.setenv("CLAUDIA_LIVECHAT_HOURS", spec)
+    services.reset()
+    try:
+        text = closed_message(services.opening_hours(), now=paris(2026, 11, 11, 23, 0))  # Armistice, at night
+    finally:
+        services.reset()
+    assert said in text
+    assert text.startswith("Le chat avec un conseiller est fermé aujourd'hui (Armistice")
+    assert ", jour férié). Il est ouvert " in text
+    assert text.count("(") == 1 and text.count(")") == 1  # the holiday's only: no parentheses in a row
+    if spec != "mon-fri 08:30-18:30":
+        assert "8 h 30 à 18 h 30" not in text
+
+
+def test_closed_message_without_hours_to_tell(monkeypatch):
+    from claudia import services
+    from claudia.messages import CHAT_FERME, chat_ferme
+    monkeypatch.setenv("CLAUDIA_LIVECHAT_HOURS", "")  # always closed: no hours, no reopening
+    services.reset()
+    try:
+        text = chat_ferme(None)
+    finally:
+        services.reset()
+    assert text == f"Le chat avec un conseiller est fermé pour le moment. {CHAT_FERME}"
+    assert chat_ferme(None, schedule="le lundi de 9 h à 12 h").startswith(
+        "Le chat avec un conseiller est fermé pour le moment. "
+        "Il est ouvert le lundi de 9 h à 12 h, hors jours fériés.")

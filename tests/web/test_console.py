@@ -161,7 +161,9 @@ def test_operator_acts_only_on_a_chat_taken(accounts):
         await sign_in(client, "agent.moreau", "mot-de-passe-2")
         csrf2 = await csrf_of(client)
         assert (await client.post(f"/console/api/chats/{hid}/close", headers={"X-CSRF-Token": csrf2})).status == 409
-        assert (await client.post(f"/console/api/chats/{hid}/take", headers={"X-CSRF-Token": csrf2})).status == 200
+        assert (await client.post(f"/console/api/chats/{hid}/take", headers={"X-CSRF-Token": csrf2})).status == 409
+        assert (await client.post(f"/console/api/chats/{hid}/take-over", json={"from": "agent.durand"},
+                                  headers={"X-CSRF-Token": csrf2})).status == 200
         closed = await client.post(f"/console/api/chats/{hid}/close", headers={"X-CSRF-Token": csrf2})
         assert closed.status == 200
         assert [e.get("event") for e in events["conv-1"]][-3:] == ["resume", "action", "action"]

@@ -6,7 +6,9 @@
 
   const TIMEOUT_MS = 10000;
 
-  class ConsoleError extends Error {}
+  class ConsoleError extends Error {
+    constructor(message, body) { super(message); this.body = body || {}; }
+  }
 
   // Only French reaches the page: anything else (a script's own error) is told in general terms.
   function told(error) {
@@ -43,7 +45,7 @@
       clearTimeout(timer);
     }
     const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw new ConsoleError(typeof body.erreur === "string" ? body.erreur : problem(response.status, polling));
+    if (!response.ok) throw new ConsoleError(typeof body.erreur === "string" ? body.erreur : problem(response.status, polling), body);
     return body;
   }
 
@@ -192,6 +194,8 @@
     return item;
   }
 
+  let holder = null;  // who has this chat, when it is not me ({login, name}): taking it is then a take-over
+
   async function refreshChat(id) {
     const { handoff, transcript, me, unanswered } = await api(`/console/api/chats/${id}`);
     titleCount(unanswered);
@@ -207,7 +211,11 @@
     if (atBottom) list.scrollTop = list.scrollHeight;
     const mine = handoff.status === "en_cours" && handoff.operator === me;
     const open = handoff.status === "attente" || handoff.status === "en_cours";
-    document.getElementById("take").disabled = !open || mine;
+    holder = handoff.status === "en_cours" && !mine
+      ? { login: handoff.operator, name: handoff.operator_name || handoff.operator } : null;
+    const take = document.getElementById("take");
+    take.disabled = !open || mine;
+    setText(take, holder ? "Reprendre la discussion" : "Prendre en charge");
     document.getElementById("close").disabled = !mine;
     document.querySelector("#reply button[type=submit]").disabled = !mine;
     const state = handoff.state;
@@ -248,7 +256,22 @@
     const showError = (error) => setText(errorBox, told(error));
     const act = (path, body) => api(`/console/api/chats/${id}/${path}`, { method: "POST", body: JSON.stringify(body || {}) })
       .then(() => refreshChat(id)).catch(showError);
-    document.getElementById("take").onclick = () => act("take");
+    // Taking a chat another operator has is a separate action, confirmed first; the user is told once.
+    const takeOver = (from, name) => {
+      const asked = `Cette discussion est prise en charge par ${name}. Voulez-vous la reprendre à sa place ? ` +
+        "L'utilisateur sera informé du changement de conseiller.";
+      return window.confirm(asked) ? act("take-over", { from }) : refreshChat(id).catch(showError);
+    };
+    document.getElementById("take").onclick = () => {
+      if (holder) return takeOver(holder.login, holder.name);
+      return api(`/console/api/chats/${id}/take`, { method: "POST", body: "{}" })
+        .then(() => refreshChat(id))
+        .catch((error) => {
+          showError(error);
+          const body = error instanceof ConsoleError ? error.body : {};
+          if (body.reprise_possible) takeOver(body.operateur, body.operateur_nom || body.operateur);
+        });
+    };
     document.getElementById("close").onclick = () => act("close");
     const field = document.getElementById("reply-text");
     const form = document.getElementById("reply");
