@@ -147,7 +147,8 @@ def offer_next_structure(dispatcher: CollectingDispatcher, tracker: Tracker) -> 
     dispatcher.utter_message(text=messages.STRUCTURE_SUIVANTE.format(siret=format_siret(following)),
                              buttons=[{"title": "Activer cette structure", "payload": "/activer_structure"},
                                       {"title": "Inactiver cette structure", "payload": "/inactiver_structure"}])
-    return [SlotSet("siret_suivant", None), SlotSet("demande_en_attente", following)]
+    kind = " structure publique" if tracker.get_slot("type_structure") == "publique" else ""
+    return [SlotSet("siret_suivant", None), SlotSet("demande_en_attente", following + kind)]
 
 
 def offer_evaluation(dispatcher: CollectingDispatcher) -> None:
