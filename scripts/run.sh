@@ -33,6 +33,10 @@ export CLAUDIA_ACTIONS_TOKEN="${CLAUDIA_ACTIONS_TOKEN:-$(new_secret)}"
 export CLAUDIA_RASA_URL="${CLAUDIA_RASA_URL:-http://127.0.0.1:${CLAUDIA_PORT}}"
 mkdir -p var && chmod 700 var
 .venv/bin/python -m scripts.endpoints var/endpoints.yml
+# What each server checks at start-up, checked here first: a refusal is said on this terminal
+# (French, then English) and stops `make run`, rather than a traceback in var/log/ that
+# supervisord retries while this seems to run (scripts/preflight.py).
+.venv/bin/python -m scripts.preflight var/endpoints.yml || exit 1
 
 echo "ClaudIA : http://${CLAUDIA_HOST}:${CLAUDIA_PORT}/webhooks/connected/webhook (Ctrl-C pour tout arrêter)"
 exec .venv/bin/python -m scripts.supervisor

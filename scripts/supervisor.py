@@ -3,7 +3,9 @@
   python -m scripts.supervisor [--servers N] [--var DIR] [--config-only]
 
 Each server is its own supervised program: one dying does not stop the others, and a
-crashed server is restarted. Ctrl-C (SIGINT) or SIGTERM stops supervisord, which stops
+crashed server is restarted. One that is alive but answers nothing (frozen, out of
+descriptors, deadlocked) is found by the program `health` (scripts/health_check.py), which
+probes each server's `health` URL and stops one that stays deaf, so that it is restarted. Ctrl-C (SIGINT) or SIGTERM stops supervisord, which stops
 every server and its workers (whole process groups) before exiting.
 
 Where things are:
@@ -38,6 +40,7 @@ class Program:
     command: List[str]
     priority: int  # started in increasing order, stopped in decreasing order
     environment: Dict[str, str] = field(default_factory=dict)  # never secrets: those are inherited
+    health: Optional[str] = None  # a URL it answers while it works (any HTTP status)
 
 
 def rasa_command(port: int, host: str, endpoints: Path) -> List[str]:
@@ -66,22 +69,37 @@ def purge_command() -> List[str]:
 
 def programs(env: Dict[str, str], servers: Optional[int], var: Path) -> List[Program]:
     """Every server ClaudIA runs: one action server, one Rasa server and the web front, or,
-    with `servers`, that many pairs of action and Rasa servers (run-scaled); and the purge job."""
+    with `servers`, that many pairs of action and Rasa servers (run-scaled); the purge job;
+    and the health checker watching the servers."""
     actions_host = env.get("ACTIONS_HOST", "127.0.0.1")
+    web = Program("web", web_command(), 30,
+                  health=f"http://{env.get('CLAUDIA_WEB_HOST', '127.0.0.1')}:{env.get('CLAUDIA_WEB_PORT', '5080')}"
+                         "/console/login")
     if not servers:
-        return [
-            Program("actions", actions_command(int(env.get("ACTIONS_PORT", "5055"))), 10,
-                    {"SANIC_HOST": actions_host}),
-            Program("rasa", rasa_command(int(env.get("CLAUDIA_PORT", "5005")), env.get("CLAUDIA_HOST", "127.0.0.1"),
-                                         var / "endpoints.yml"), 20),
-            Program("web", web_command(), 30),
-            Program("purge", purge_command(), 40),
+        actions_port, rasa_port = int(env.get("ACTIONS_PORT", "5055")), int(env.get("CLAUDIA_PORT", "5005"))
+        rasa_host = env.get("CLAUDIA_HOST", "127.0.0.1")
+        watched = [
+            Program("actions", actions_command(actions_port), 10, {"SANIC_HOST": actions_host},
+                    health=f"http://{actions_host}:{actions_port}/health"),
+            Program("rasa", rasa_command(rasa_port, rasa_host, var / "endpoints.yml"), 20,
+                    health=f"http://{rasa_host}:{rasa_port}/"),
+            web,
         ]
-    pairs: List[Program] = []
-    for n in range(1, servers + 1):
-        pairs.append(Program(f"actions-{n}", actions_command(5055 + 10 * n), 10, {"SANIC_HOST": "127.0.0.1"}))
-        pairs.append(Program(f"rasa-{n}", rasa_command(5005 + 10 * n, "127.0.0.1", var / f"endpoints-{n}.yml"), 20))
-    return pairs + [Program("web", web_command(), 30), Program("purge", purge_command(), 40)]
+    else:
+        watched = []
+        for n in range(1, servers + 1):
+            watched.append(Program(f"actions-{n}", actions_command(5055 + 10 * n), 10, {"SANIC_HOST": "127.0.0.1"},
+                                    health=f"http://127.0.0.1:{5055 + 10 * n}/health"))
+            watched.append(Program(f"rasa-{n}", rasa_command(5005 + 10 * n, "127.0.0.1", var / f"endpoints-{n}.yml"),
+                                    20, health=f"http://127.0.0.1:{5005 + 10 * n}/"))
+        watched.append(web)
+    return watched + [Program("purge", purge_command(), 40), health_program(watched)]
+
+
+def health_program(progs: List[Program]) -> Program:
+    """The checker that restarts a server answering nothing at its health URL (scripts/health_check.py)."""
+    return Program("health", [sys.executable, "-m", "scripts.health_check",
+                              *(f"{program.name}={program.health}" for program in progs if program.health)], 50)
 
 
 def config_text(progs: List[Program], var: Path) -> str:

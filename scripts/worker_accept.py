@@ -19,13 +19,23 @@ A connection whose request is not all in (nothing sent, headers or body tricklin
 counting after `GRACE_SECONDS`, so idle or slow clients hold no slot for long; a reverse
 proxy (deploy/nginx.conf) buffers requests anyway. A worker that dies stops accepting; the
 others go on with the same socket.
+
+A worker out of file descriptors or kernel memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) pauses
+and tries again: the waiting connections stay queued until a descriptor frees. Any other
+accept error is written to stderr (var/log/<program>.log under supervisord, whatever Rasa's
+log levels) and the worker exits with `ACCEPT_FAILED`; the server then stops its other
+workers and exits with that status, so the supervisor restarts it rather than keeping a
+process alive that no longer accepts.
 """
 from __future__ import annotations
 
 import asyncio
+import errno
 import multiprocessing
 import os
 import socket
+import sys
+from multiprocessing.connection import wait as wait_for_exit
 from signal import SIGINT, SIGTERM, Signals
 from signal import signal as signal_func
 from typing import Any, Callable, Dict, List, Optional
@@ -42,6 +52,19 @@ DEFAULT_SLOTS = 2
 GRACE_SECONDS = 0.1
 # A slot also frees when a request ends on a connection kept open; look again this often.
 RECHECK_SECONDS = 0.05
+# Out of descriptors or memory: the errors after which accepting again later may succeed.
+TRANSIENT_ERRORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+# First pause after such an error, doubled up to the longest while it lasts.
+RETRY_SECONDS, LONGEST_RETRY_SECONDS = 0.05, 1.0
+# A worker's exit status when it can no longer accept (EX_SOFTWARE): its server exits too.
+ACCEPT_FAILED = 70
+
+
+def say(message: str) -> None:
+    """A line on stderr, which the supervisor writes to var/log: Rasa sets Sanic's loggers
+    to ERROR (LOG_LEVEL_LIBRARIES), so a warning through them would never reach the log."""
+    sys.stderr.write(f"[worker {os.getpid()}] {message}\n")
+    sys.stderr.flush()
 
 
 class Connections(set):
@@ -68,6 +91,7 @@ class Gate:
         self.loop, self.sock, self.protocol_factory = loop, sock, protocol_factory
         self.connections, self.slots = connections, slots
         self.accepted_at: Dict[Any, float] = {}
+        self.failure: Optional[OSError] = None
         connections.closed = asyncio.Event()
         self.task = loop.create_task(self._accept_forever())
 
@@ -86,16 +110,41 @@ class Gate:
                 pass
 
     async def _accept_forever(self) -> None:
+        pause = 0.0
         while True:
             await self._room()
             try:
                 connection, _ = await self.loop.sock_accept(self.sock)
-            except OSError as error:  # closed at shutdown; anything else is worth a line
-                logger.warning("Accept stopped: %s", error)
-                return
+            except ConnectionAbortedError:  # the client left while queued: next one
+                continue
+            except OSError as error:
+                if error.errno not in TRANSIENT_ERRORS:
+                    return self._fail(error)
+                if not pause:
+                    say(f"Accept paused, will retry: {error}")
+                pause = min(LONGEST_RETRY_SECONDS, pause * 2 or RETRY_SECONDS)
+                await asyncio.sleep(pause)
+                continue
+            if pause:
+                say("Accepting again.")
+                pause = 0.0
+            await self._serve(connection)
+
+    async def _serve(self, connection: socket.socket) -> None:
+        try:
             connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             _, protocol = await self.loop.connect_accepted_socket(self.protocol_factory, connection)
-            self.accepted_at[protocol] = self.loop.time()
+        except OSError as error:  # this connection only (reset meanwhile, no memory for it)
+            say(f"Connection dropped: {error}")
+            connection.close()
+            return
+        self.accepted_at[protocol] = self.loop.time()
+
+    def _fail(self, error: OSError) -> None:
+        """Stop the worker: Sanic closes its connections, then `serve_gated` exits non-zero."""
+        say(f"Accept failed, worker exits with status {ACCEPT_FAILED}: {error!r}")
+        self.failure = error
+        self.loop.stop()
 
     def close(self) -> None:
         self.task.cancel()
@@ -121,12 +170,16 @@ def serve_gated(sock: socket.socket, settings: Dict[str, Any], slots: int) -> No
     asyncio.set_event_loop(loop)
     connections = Connections()
     sock.setblocking(False)
+    gates: List[Gate] = []
 
     async def create_server(protocol_factory, *_args, **_kwargs) -> Gate:
-        return Gate(loop, sock, protocol_factory, connections, slots)
+        gates.append(Gate(loop, sock, protocol_factory, connections, slots))
+        return gates[-1]
 
     loop.create_server = create_server  # Sanic's `serve` creates its server through the loop
     serve(**dict(settings, loop=loop, connections=connections, sock=None))
+    if any(gate.failure for gate in gates):
+        sys.exit(ACCEPT_FAILED)
 
 
 def _listening_socket(host: str, port: int, backlog: int) -> socket.socket:
@@ -165,12 +218,34 @@ def serve_multiple(server_settings: Dict[str, Any], workers: int) -> None:
         process.start()
         processes.append(process)
     sock.close()  # the workers hold it now
-    for process in processes:
-        process.join()
+    status = _watch(processes)
     for process in processes:
         process.terminate()
+    for process in processes:
+        process.join()
     trigger_events(main_stop, loop)
     loop.close()
+    if status:
+        sys.exit(status)
+
+
+def _watch(processes: List[multiprocessing.process.BaseProcess]) -> int:
+    """Waits for the workers; `ACCEPT_FAILED` as soon as one exits so, after stopping the
+    others. A worker killed otherwise leaves the others serving, as before."""
+    running = list(processes)
+    while running:
+        wait_for_exit([process.sentinel for process in running])
+        ended = [process for process in running if process.exitcode is not None]
+        running = [process for process in running if process not in ended]
+        if any(process.exitcode == ACCEPT_FAILED for process in ended):
+            say("A worker could not accept: the server stops so that it is restarted.")
+            for other in running:
+                try:
+                    os.kill(other.pid, SIGTERM)
+                except ProcessLookupError:  # ended meanwhile
+                    pass
+            return ACCEPT_FAILED
+    return 0
 
 
 def install() -> None:

@@ -171,9 +171,52 @@ def test_sigterm_stops_every_server_and_worker(tmp_path):
                     os.kill(pid, signal.SIGKILL)
 
 
-def _listening(port: int) -> bool:
+def test_a_server_that_answers_nothing_is_restarted_and_the_others_keep_answering(tmp_path):
+    """Frozen (SIGSTOP to its whole process group), the action server is alive for
+    supervisord but answers nothing: the health checker has it restarted."""
+    var = tmp_path / "var"
+    port, web_port = free_port(), free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT), ACTION_SERVER_SANIC_WORKERS="2", ACTIONS_PORT=str(port),
+               CLAUDIA_WEB_PORT=str(web_port), CLAUDIA_DB_URL=f"sqlite:///{tmp_path / 'claudia.db'}",
+               CLAUDIA_ACTIONS_TOKEN=ACTIONS_TOKEN, CLAUDIA_RASA_API_TOKEN="e2e-rasa-api-token-0123456789",
+               CLAUDIA_HEALTH_EVERY_SECONDS="1", CLAUDIA_HEALTH_DEAF_SECONDS="5", CLAUDIA_HEALTH_KILL_SECONDS="3",
+               CLAUDIA_HEALTH_STARTUP_SECONDS="20")  # frozen before its first probe, it gets this long
+    servers = [program for program in supervisor.programs(env, None, var) if program.name in ("actions", "web")]
+    config = supervisor.write_config(servers + [supervisor.health_program(servers)], var)
+    process = subprocess.Popen([str(Path(sys.executable).parent / "supervisord"), "-n", "-c", str(config)],
+                               cwd=ROOT, env=env, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def pid(program: str) -> int:
+        out = subprocess.run([SUPERVISORCTL, "-c", str(config), "pid", program],
+                             capture_output=True, text=True, timeout=30).stdout.strip()
+        return int(out) if out.isdigit() else 0
+
     try:
-        requests.get(f"http://127.0.0.1:{port}/health", timeout=2)
+        wait_for(lambda: _listening(port) and _listening(web_port, "/console/login"), timeout=120)
+        frozen = pid("actions")
+        os.killpg(frozen, signal.SIGSTOP)  # the server and its workers
+        with pytest.raises(requests.Timeout):
+            requests.get(f"http://127.0.0.1:{port}/health", timeout=2)
+        wait_for(lambda: pid("actions") not in (0, frozen) and _listening(port), timeout=90)
+        assert not alive(frozen)
+        assert requests.get(f"http://127.0.0.1:{web_port}/console/login", timeout=5).status_code == 200
+        log = (var / "log" / "health.log").read_text()
+        assert f"actions (pid {frozen}) has not answered" in log
+        stop_and_check_nothing_left(process, signal.SIGTERM)
+    finally:
+        if process.poll() is None:
+            children = descendants(process.pid)
+            process.kill()
+            for child in children:
+                if alive(child):
+                    os.kill(child, signal.SIGCONT)
+                    os.kill(child, signal.SIGKILL)
+
+
+def _listening(port: int, path: str = "/health") -> bool:
+    try:
+        requests.get(f"http://127.0.0.1:{port}{path}", timeout=2)
         return True
     except requests.RequestException:
         return False
@@ -187,10 +230,13 @@ def test_the_configuration_is_private_and_holds_no_secret(tmp_path):
     assert "jeton-tres-secret" not in text and "secret-jwt-123" not in text
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
     assert stat.S_IMODE(var.stat().st_mode) == 0o700 and stat.S_IMODE((var / "log").stat().st_mode) == 0o700
-    assert "nodaemon=true" in text and text.count("autorestart=true") == 4
-    assert {"[program:actions]", "[program:rasa]", "[program:web]", "[program:purge]"} <= set(text.splitlines())
+    assert "nodaemon=true" in text and text.count("autorestart=true") == 5
+    assert {"[program:actions]", "[program:rasa]", "[program:web]", "[program:purge]",
+            "[program:health]"} <= set(text.splitlines())
     scaled = supervisor.config_text(supervisor.programs(env, 2, var), var)
-    assert {"[program:rasa-1]", "[program:rasa-2]", "[program:actions-2]", "[program:web]"} <= set(scaled.splitlines())
+    assert {"[program:rasa-1]", "[program:rasa-2]", "[program:actions-2]", "[program:web]",
+            "[program:health]"} <= set(scaled.splitlines())
+    assert "rasa-2=http://127.0.0.1:5025/" in scaled  # the checker watches every server
 
 
 def test_rasa_workers_share_the_classifiers_libraries_with_their_server(stack):

@@ -14,11 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from scripts import worker_accept
 from tests.conftest import ROOT
 from tests.e2e.stack import free_port
 
 SERVER = textwrap.dedent("""
-    import asyncio, os, sys
+    import asyncio, logging, os, resource, socket, sys
     from sanic import Sanic, response
     from scripts import worker_accept
     from scripts.worker_processes import prepare_workers
@@ -43,17 +44,41 @@ SERVER = textwrap.dedent("""
         handling["now"] -= 1
         return response.json({"pid": os.getpid(), "at_once": most}, headers={"connection": "close"})
 
+    @app.get("/shut-the-listening-socket")
+    async def shut(_):
+        # An accept error the gate cannot wait out: on Linux a listening socket shut down
+        # answers every later accept with EINVAL, in every worker (they share it).
+        for fd in range(3, 1024):
+            try:
+                sock = socket.socket(fileno=fd)
+            except OSError:
+                continue
+            try:
+                if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+                    sock.shutdown(socket.SHUT_RD)
+            finally:
+                sock.detach()
+        return response.text("shut")
+
+    @app.listener("before_server_start")
+    async def few_descriptors(*_):
+        room = int(os.environ.get("TEST_DESCRIPTOR_ROOM") or 0)
+        if room:  # as `ulimit -n`, in the worker: only `room` descriptors beyond those it holds
+            highest = max(int(fd) for fd in os.listdir("/proc/self/fd"))
+            resource.setrlimit(resource.RLIMIT_NOFILE, (highest + 1 + room, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+
     prepare_workers()
     worker_accept.install()
+    logging.getLogger("sanic.root").setLevel(logging.ERROR)  # as Rasa does (LOG_LEVEL_LIBRARIES)
     app.run("127.0.0.1", int(sys.argv[1]), workers=2, access_log=False)
 """)
 
 
-def _start(slots: int):
+def _start(slots: int, log=subprocess.DEVNULL, **env):
     port = free_port()
     server = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], cwd=ROOT,
-                              env=dict(os.environ, CLAUDIA_RASA_WORKER_SLOTS=str(slots)),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env=dict(os.environ, CLAUDIA_RASA_WORKER_SLOTS=str(slots), **env),
+                              stdout=log, stderr=subprocess.STDOUT if log is not subprocess.DEVNULL else log)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 60
     while True:
@@ -144,3 +169,53 @@ def test_when_a_worker_dies_the_other_accepts_everything(one_slot_each):
     time.sleep(0.3)
     answered = Counter(int(requests.get(url, timeout=10).text) for _ in range(20))
     assert answered == Counter({pids.pop(): 20})
+
+
+@pytest.fixture
+def logged(tmp_path):
+    """A server started by the test, its output in a file (as supervisord's var/log)."""
+    started = []
+
+    def start(slots: int = 1, **env):
+        log = open(tmp_path / "server.log", "wb")
+        server, url, port = _start(slots, log=log, **env)
+        started.append((server, log))
+        return server, url, port, tmp_path / "server.log"
+
+    yield start
+    for server, log in started:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=30)
+        log.close()
+
+
+def test_a_worker_out_of_descriptors_accepts_again_once_some_are_free(logged):
+    """Idle connections (accepted, holding no slot) until both workers reach their `ulimit -n`:
+    each pauses and retries instead of leaving its accept loop for good."""
+    server, url, port, log = logged(TEST_DESCRIPTOR_ROOM="6")
+    idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(30)]
+    try:
+        time.sleep(1)
+        with pytest.raises(requests.Timeout):  # the attack bites: nothing can be accepted
+            requests.get(url, timeout=2)
+    finally:
+        for client in idle:
+            client.close()
+    assert [requests.get(url, timeout=10).status_code for _ in range(10)] == [200] * 10
+    seen, deadline = set(), time.monotonic() + 15
+    while len(seen) < 2 and time.monotonic() < deadline:  # both workers are back (one may end its pause later)
+        seen.update(answer["pid"] for answer in _slow_calls(url, 2))
+    assert len(seen) == 2
+    assert server.poll() is None
+    text = log.read_text(errors="replace")
+    assert "Accept paused, will retry" in text and "Too many open files" in text and "Accepting again" in text
+
+
+def test_an_unexpected_accept_error_stops_the_server_so_that_it_is_restarted(logged):
+    server, url, _, log = logged()
+    requests.get(url + "shut-the-listening-socket", timeout=10)
+    # Alive but deaf, the supervisor would never restart it: it exits, non-zero, and says why.
+    assert server.wait(timeout=60) == worker_accept.ACCEPT_FAILED
+    text = log.read_text(errors="replace")
+    assert "Accept failed, worker exits with status 70" in text and "Invalid argument" in text
