@@ -8,7 +8,7 @@ gets the connected-mode notice.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet, UserUtteranceReverted
@@ -21,7 +21,7 @@ from actions.answers import answer, names_a_structure
 from actions.evaluation_actions import record_thumbs_up, vote_given
 from actions.procedure_actions import USER_ENDINGS
 from claudia.registry import DONE
-from claudia.vocabulary import courtesy, mentions_procedure, requested_operation
+from claudia.vocabulary import courtesy, mentions_procedure, normalize, requested_operation
 
 NOT_UNDERSTOOD = {"nlu_fallback"}
 MAX_CHOICES = 3
@@ -34,10 +34,10 @@ OUT_OF_CONTEXT = {"affirmer", "nier", "choisir_motif"}
 NOT_REFUSALS = {DONE, "annulee_par_utilisateur"} | USER_ENDINGS
 
 
-def _refused(tracker: Tracker) -> bool:
-    """Did the last procedure end with a refusal (not done, not stopped by the user)?"""
+def _refused(tracker: Tracker) -> Optional[str]:
+    """The reason the last procedure was refused, if it was (not done, not stopped by the user)."""
     outcome = (tracker.get_slot("derniere_procedure") or {}).get("outcome")
-    return bool(outcome) and outcome not in NOT_REFUSALS
+    return outcome if outcome and outcome not in NOT_REFUSALS else None
 
 
 def _button(intent: str) -> Dict[Text, Any]:
@@ -86,6 +86,10 @@ class MessageIncompris(Action):
         pending = evaluation_pending(tracker)
         if pending and vote_given(tracker) is not None:
             return self._answer_evaluation(dispatcher, tracker, text)
+        if pending and _refused(tracker) == "non_connecte" and "connect" in normalize(text):
+            # « je suis pourtant bien connectée ! »: this chat was opened without the user's identity
+            dispatcher.utter_message(text=messages.CONNEXION_EXPLIQUEE, buttons=[messages.AGENT_BUTTON])
+            return []
         if latest_intent(tracker) == "hors_perimetre" and not mentions_procedure(text):
             dispatcher.utter_message(text=messages.HORS_PERIMETRE_AIDE,
                                      buttons=messages.MENU_BUTTONS + [messages.AGENT_BUTTON])

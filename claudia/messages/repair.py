@@ -111,3 +111,9 @@ SORTIE_BUTTONS = [
     {"title": "Annuler", "payload": "/annuler"},
 ]
 DEMARCHE_TERMINEE = "C'est noté : la démarche est déjà terminée, il n'y a rien d'autre à confirmer."
+CONNEXION_EXPLIQUEE = (
+    "Vous êtes sans doute connecté(e) au portail, mais cette conversation a été ouverte sans votre "
+    "identité : ouvrez ClaudIA depuis votre espace connecté de Chorus Pro, avec « Besoin d'aide ? "
+    "Posez une question », puis refaites votre demande. Je n'ai rien modifié. Si le problème "
+    "persiste, un conseiller du support peut vous aider."
+)

@@ -266,11 +266,20 @@ def test_courtesies_the_model_missed(env, dispatcher, domain, text, response):
     assert dispatcher.messages[0]["response"] == response
 
 
-@pytest.mark.parametrize("outcome,explained", [("droits_insuffisants", True), ("non_connecte", True),
+@pytest.mark.parametrize("outcome,explained", [("droits_insuffisants", True), ("ferme_sirene", True),
                                                ("effectuee", False)])
 def test_a_protest_after_a_refusal_gets_who_can_help_and_no_vote(env, dispatcher, domain, outcome, explained):
     tracker = fallback_tracker("comment ça pas les droits ?? je suis bien connectée pourtant", events=ASKED)
     tracker.slots["derniere_procedure"] = dict(LAST, outcome=outcome)
     run(MessageIncompris(), tracker, dispatcher, domain)
     assert (messages.CONTACT_SUPPORT in texts(dispatcher)) is explained
+    assert services.feedback().all() == []
+
+
+def test_a_not_connected_user_who_says_she_is_connected_is_told_how_to_open_the_chat(env, dispatcher, domain):
+    tracker = fallback_tracker("je suis pourtant bien connectée !", intent="hors_perimetre", login=None,
+                               events=ASKED)
+    tracker.slots["derniere_procedure"] = dict(LAST, outcome="non_connecte")
+    run(MessageIncompris(), tracker, dispatcher, domain)
+    assert texts(dispatcher) == messages.CONNEXION_EXPLIQUEE
     assert services.feedback().all() == []
