@@ -16,9 +16,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from claudia import messages
-from actions.procedure_changes import SWITCHED_THIS_TURN
-
 from actions.context import INTERRUPTIONS, latest_intent, latest_text, previous_user_text
+from actions.procedure_changes import SWITCHED_THIS_TURN, other_operation_wanted
 from claudia.repair import LEAVING_KINDS
 from claudia.siret import attempts_a_number, format_siret, read_siret, target_and_successor, valid_sirets
 from claudia.vocabulary import canonical_structure_type, normalize, requested_operation, structure_type, yes_no
@@ -68,14 +67,6 @@ def no_successor(tracker: Tracker) -> bool:
     return latest_intent(tracker) == "nier" or yes_no(text) is False or bool(_NO_SUCCESSOR.search(normalize(text)))
 
 
-def switches_operation(tracker: Tracker) -> bool:
-    """« finalement je veux l'activer »; not « on pourra la réactiver ? », a question."""
-    if "?" in typed(tracker) or latest_intent(tracker) in INTERRUPTIONS:
-        return False
-    wanted = requested_operation(typed(tracker))
-    return bool(wanted) and wanted != tracker.get_slot("action_statut") and bool(tracker.get_slot("action_statut"))
-
-
 def _yes_or_no(tracker: Tracker) -> bool:
     if latest_intent(tracker) in ("affirmer", "nier"):
         return True
@@ -88,7 +79,7 @@ def awaits(step: str, tracker: Tracker) -> bool:
     has_digits = read_siret(text).error != "absent"
     if latest_intent(tracker) in INTERRUPTIONS and not has_digits:
         return False  # « nan laisse tomber »: the stop, not a no (the extractors agree)
-    if switches_operation(tracker) and latest_intent(tracker) not in LEAVING_KINDS:
+    if other_operation_wanted(tracker) and latest_intent(tracker) not in LEAVING_KINDS:
         return True
     if step == "type_structure":
         entity = next(tracker.get_latest_entity_values("type_structure"), None)

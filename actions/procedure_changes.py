@@ -57,13 +57,22 @@ def operation_asked(tracker: Tracker) -> Optional[str]:
     return requested_operation(text) or OPERATION_OF_INTENT.get(intent)
 
 
+def other_operation_wanted(tracker: Tracker) -> Optional[str]:
+    """The other operation, when the words ask for it during a procedure (« finalement je veux
+    l'activer »); never from a button, a question (« on pourra la réactiver ? ») or an interruption."""
+    current, text = tracker.get_slot("action_statut"), latest_text(tracker)
+    if not current or text.startswith("/") or "?" in text or latest_intent(tracker) in INTERRUPTIONS:
+        return None
+    wanted = requested_operation(text)
+    return wanted if wanted and wanted != current else None
+
+
 def switch_operation(dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
     """"Finalement je veux l'activer" during an inactivation (or the reverse): start the new one."""
-    current = tracker.get_slot("action_statut")
-    text = latest_text(tracker)
-    wanted = None if text.startswith("/") else requested_operation(text)
-    if not current or not wanted or wanted == current or latest_intent(tracker) in INTERRUPTIONS or "?" in text:
-        return {}  # « on pourra la réactiver ? » asks, it does not switch
+    wanted = other_operation_wanted(tracker)
+    if not wanted:
+        return {}
+    current, text = tracker.get_slot("action_statut"), latest_text(tracker)
     kept = tracker.get_slot("siret")
     if kept and tracker.get_slot("fiche_structure"):
         services.registry().record(
