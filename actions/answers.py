@@ -6,6 +6,7 @@ Nothing here writes anything: the status question reads the registry only.
 """
 from __future__ import annotations
 
+from collections import Counter
 from typing import Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
@@ -72,16 +73,25 @@ def _status_line(structure: dict) -> str:
                                       status=messages.STATUTS.get(structure["status"], structure["status"]))
 
 
+def _name_words(name: str) -> set:
+    return {word for word in normalize(name).replace("'", " ").split() if len(word) > 3}
+
+
 def structures_named(text: str, structures: List[dict]) -> List[dict]:
-    """The user's structures a message names, by SIRET or by the distinctive words of their name."""
+    """The user's structures a message names, by SIRET or by the distinctive words of their name.
+
+    A word in the names of most of the user's structures (the town's: « … de Valmont ») names
+    none of them."""
     sirets = {siret for siret, _, _ in valid_sirets(text)}
     by_siret = [s for s in structures if s["siret"] in sirets]
     if by_siret or sirets:
         return by_siret
     words = set(normalize(text).replace("'", " ").split())
+    counts = Counter(word for structure in structures for word in _name_words(structure["name"]))
+    common = {word for word, n in counts.items() if len(structures) > 2 and n > len(structures) / 2}
     named = []
     for structure in structures:
-        distinctive = {w for w in normalize(structure["name"]).replace("'", " ").split() if len(w) > 3} - {"valmont"}
+        distinctive = _name_words(structure["name"]) - common
         if distinctive and len(distinctive & words) >= max(1, min(2, len(distinctive))):
             named.append(structure)
     return named
