@@ -165,9 +165,9 @@ class ValidateFormulaireEvaluation(RepairsSteps, AsksNextStep, FormValidationAct
             return {}
         if _leaves(tracker):
             return {}
-        intent = latest_intent(tracker)
-        if _send_in_words(tracker) is not None:
-            return {"envoi_commentaire": _send_in_words(tracker)}
+        intent, send = latest_intent(tracker), _send_in_words(tracker)
+        if send is not None:
+            return {"envoi_commentaire": send}
         if intent == "affirmer":
             return {"envoi_commentaire": True}
         if intent == "nier" or _cancelled(tracker):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from claudia.messages.channel import RIEN_MODIFIE
+from claudia.messages.evaluation import AGENT_BUTTON
 from claudia.messages.help import DOC_RATTACHEMENT
 
 AIDE_CHORUS = "https://communaute.chorus-pro.gouv.fr/"
@@ -106,10 +107,7 @@ AIDE_ETAPE = {
     "envoi_commentaire": "Cliquez sur « Envoyer » pour transmettre votre commentaire, ou sur « Annuler ».",
     "message_conseiller": "Écrivez le message à transmettre au support, ou cliquez sur « Annuler ».",
 }
-SORTIE_BUTTONS = [
-    {"title": "Parler à un conseiller", "payload": "/demander_agent"},
-    {"title": "Annuler", "payload": "/annuler"},
-]
+SORTIE_BUTTONS = [AGENT_BUTTON, {"title": "Annuler", "payload": "/annuler"}]
 DEMARCHE_TERMINEE = "C'est noté : la démarche est déjà terminée, il n'y a rien d'autre à confirmer."
 CONNEXION_EXPLIQUEE = (
     "Vous êtes sans doute connecté(e) au portail, mais cette conversation a été ouverte sans votre "
