@@ -20,6 +20,7 @@ from claudia import messages
 from actions.answers import answer
 from actions.context import latest_intent, latest_text, saw_question
 from actions.procedure_prompts import QUESTIONS
+from claudia.question_forms import asks_definition
 from claudia.repair import HESITATION, NEW_REQUEST, QUESTION, REPEAT, Reading, needs_help, read
 
 MISSES = "relances"
@@ -76,8 +77,9 @@ class RepairsSteps:
 
     def reading(self, step: Text, tracker: Tracker) -> Reading:
         parsed = (tracker.latest_message or {}).get("intent") or {}
+        text = latest_text(tracker)
         return read(latest_intent(tracker), parsed.get("confidence") or 0.0, self.awaits(step, tracker),
-                    clicked=latest_text(tracker).startswith("/"))
+                    clicked=text.startswith("/"), asks_meaning=asks_definition(text))
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
         step = tracker.get_slot("requested_slot")

@@ -68,7 +68,8 @@ class Reading:
         return self.kind == ANSWER
 
 
-def read(intent: Optional[str], confidence: float, awaited: bool, clicked: bool = False) -> Reading:
+def read(intent: Optional[str], confidence: float, awaited: bool, clicked: bool = False,
+         asks_meaning: bool = False) -> Reading:
     """What a message means at a step.
 
     `awaited`: the step found what it asks for in the message (a SIRET, a yes, a type…).
@@ -76,8 +77,10 @@ def read(intent: Optional[str], confidence: float, awaited: bool, clicked: bool 
     The order matters: a clicked button or the awaited answer first, because « non merci,
     au revoir » at « Existe-t-il un autre SIRET ? » is an answer; then leaving, which must
     never be missed; then the questions and the rest.
+    `asks_meaning`: the words ask what a term means (`claudia.question_forms`): « ça veut
+    dire quoi inactiver ? » holds the awaited operation's word, but answers nothing yet.
     """
-    if awaited:
+    if awaited and not (asks_meaning and intent == "demander_definition" and not clicked):
         return Reading(ANSWER)
     if intent in LEAVING_KINDS and (clicked or confidence >= LEAVING_CONFIDENCE):
         return Reading(LEAVING_KINDS[intent])

@@ -9,6 +9,9 @@ Close form: the words of the title (their first four letters, so that « envoie 
 « envoyer »), give or take a few, with the same negation (« pas satisfait » is not
 « satisfait »). A message with a number is never a click: a SIRET typed with words is
 an answer the step reads itself. When two buttons could match, none does.
+
+A button named by its place (« la 1ère », « la deuxième », « le 2e bouton », « option 2 »)
+is that button too: people read the buttons as a numbered list.
 """
 from __future__ import annotations
 
@@ -44,9 +47,38 @@ def _says(text: str, title: str) -> bool:
     return said <= titled and 2 * len(said) >= len(titled)
 
 
+_PLACES = (
+    r"1|1(?:er|ere|re|e)|premier|premiere|prem's",
+    r"2|2(?:e|eme|nd|nde)|deux|deuxieme|second|seconde",
+    r"3|3(?:e|eme)|trois|troisieme",
+    r"4|4(?:e|eme)|quatre|quatrieme",
+)
+_CHOICE = r"(?:option|bouton|choix|proposition|reponse|case|ligne)"
+_BY_PLACE = [re.compile(
+    r"^(?:(?:euh|bah|ben|alors|ok|bon|je prends|je choisis|je clique sur|plutot)\W+)*(?:(?:la|le|l')\W*)?"
+    r"(?:(?:" + place + r")\W*(?:" + _CHOICE + r")?|" + _CHOICE + r"\W+(?:n\W*)?(?:" + place + r"))"
+    r"(?:\W+(?:svp|stp|merci|s'il vous plait))?\W*$") for place in _PLACES]
+
+
+def _by_place(text: str, offered: Dict[str, str]) -> Optional[str]:
+    """« la deuxième » when buttons are offered: the payload of the button at that place.
+    A bare digit is not enough (« 2 » may answer something else); a word or a suffix is."""
+    normalized = " ".join(normalize(text).split())
+    if re.fullmatch(r"\d", normalized):
+        return None
+    payloads = list(offered.values())
+    for place, pattern in enumerate(_BY_PLACE):
+        if place < len(payloads) and pattern.match(normalized):
+            return payloads[place]
+    return None
+
+
 def button_for(text: str, offered: Dict[str, str]) -> Optional[str]:
     """The payload of the one offered button (title -> payload) the text says, else None."""
     if not text or text.startswith("/") or re.search(r"\d{3}", text):
         return None
+    placed = _by_place(text, offered)
+    if placed:
+        return placed
     matches = {payload for title, payload in offered.items() if _says(text, title)}
     return matches.pop() if len(matches) == 1 else None

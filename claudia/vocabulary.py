@@ -124,14 +124,26 @@ _STATUS_QUESTION = re.compile(
     r"\bjuste (?:savoir|verifier|connaitre|une verification)\b|\bsimple verification\b|\bseulement (?:savoir|connaitre)\b|"
     r"\b(?:est|sont)[- ](?:elle|il|ils|elles)\b.{0,40}\b(?:in)?actif?v?e?s?\b|"
     r"\best[- ]ce qu\w*\b.{0,60}\b(?:est|sont) (?:bien |toujours |encore |deja |actuellement )?(?:in)?acti|"
-    r"\bou en est\b|\bstatut actuel|\b(?:quel est|connaitre) (?:le |l')?(?:statut|etat)\b")
+    r"\bou en est\b(?!.{0,40}\b(?:factur|paiement|mandat|dossier|virement))|\bstatut actuel|\b(?:quel est|connaitre) (?:le |l')?(?:statut|etat)\b|"
+    r"\bis (?:my|our|the|it)\b.{0,30}\b(?:in)?active\b|\bc'?est fait ou pas\b|"
+    r"\ba[- ]t[- ](?:il|elle)\b.{0,25}\bete\b.{0,15}\b(?:des|in)?activ")
+# « statut de la structure ? »: the status named in a question, no change asked, no invoice.
+_INVOICE = re.compile(r"\bfactur|\bpaiement|\bmandat|\bdevis\b|\bbon de commande")
+_STATUS_NAMED = re.compile(r"\b(?:statut|status)\b|\betat (?:de|du|d')")
+_CHANGE_ASKED = re.compile(
+    r"chang|modif|\bpass(?:er|ez|e)\b|\bmet(?:tre|tez)\b|bascul|\b(?:in|des|de|re)?activ(?:er|ez|ation)|"
+    r"\b(?:je|on|nous) (?:veux|voudrais|souhaite|voudrions|souhaitons)\b(?! (?:juste |seulement )?(?:savoir|connaitre|verifier))")
 
 
 def asks_status(text: Optional[str]) -> bool:
     """« est-ce que ma structure est active ? », « juste savoir, sans rien modifier »: the
     status asked, not a change. (Read before the operation words, which such a question
     also holds.)"""
-    return bool(_STATUS_QUESTION.search(normalize(text)))
+    normalized = normalize(text)
+    if _STATUS_QUESTION.search(normalized):
+        return True
+    return bool("?" in normalized and _STATUS_NAMED.search(normalized) and not _CHANGE_ASKED.search(normalized)
+                and not _INVOICE.search(normalized))
 
 
 _PROCEDURE_WORDS = re.compile(

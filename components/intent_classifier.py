@@ -26,6 +26,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from claudia.question_forms import asks_about_refusal, asks_definition
 from claudia.vocabulary import asks_status, requested_operation
 from components.linear_scorer import LinearScorer
 
@@ -70,6 +71,7 @@ def _promote(ranking: List[Dict[Text, Any]], wanted: Any) -> List[Dict[Text, Any
 
 REQUESTS = ("activer_structure", "inactiver_structure", "demander_changement_statut")
 STATUS = "demander_statut"
+READ_AS_STATUS_QUESTION = REQUESTS + ("hors_perimetre", "informer_siret", "demander_ou_trouver_siret")
 
 
 def status_over_request(text: Text, ranking: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
@@ -77,9 +79,44 @@ def status_over_request(text: Text, ranking: List[Dict[Text, Any]]) -> List[Dict
     words, but asks the status: when the words ask it (`claudia.vocabulary.asks_status`),
     `demander_statut` comes first (the two swap confidences). Nothing is written for a
     status question: starting a procedure for it is the worse mistake (issue #22)."""
-    if not ranking or ranking[0][INTENT_NAME_KEY] not in REQUESTS or not asks_status(text):
+    if not ranking or ranking[0][INTENT_NAME_KEY] not in READ_AS_STATUS_QUESTION or not asks_status(text):
         return ranking
     return _promote(ranking, STATUS)
+
+
+DEFINITION = "demander_definition"
+# What a definition question is read as when its words are the request's or the type's.
+READ_AS_REQUEST = REQUESTS + ("informer_type_structure", "repeter", "demander_ou_trouver_siret")
+
+
+def definition_over_request(text: Text, ranking: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    """« ça veut dire quoi inactiver ? », « qu'entendez-vous par structure publique » hold the
+    words of a request or of a type, but ask what they mean (`claudia.question_forms`):
+    `demander_definition` comes first. Answering a definition is harmless; starting a
+    procedure, or taking the word for the type, is not what was asked."""
+    if not ranking or ranking[0][INTENT_NAME_KEY] not in READ_AS_REQUEST or not asks_definition(text):
+        return ranking
+    return _promote(ranking, DEFINITION)
+
+
+CONTACT = "demander_contact"
+READ_AS_REFUSAL_QUESTION = (DEFINITION, "hors_perimetre", "evaluer_negatif", "demander_prerequis")
+
+
+def refusal_question_over_definition(text: Text, ranking: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    """« qu'est-ce que ce refus signifie », « pourquoi ça n'a pas marché » : what a refusal
+    means and who can help (`demander_contact`), not a term's definition nor a vote."""
+    if not ranking or ranking[0][INTENT_NAME_KEY] not in READ_AS_REFUSAL_QUESTION or not asks_about_refusal(text):
+        return ranking
+    return _promote(ranking, CONTACT)
+
+
+def reread(text: Text, ranking: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    """The model's ranking corrected by the form of the words (each rule above, in order)."""
+    ranking = request_over_courtesy(text, ranking)
+    ranking = definition_over_request(text, ranking)
+    ranking = refusal_question_over_definition(text, ranking)
+    return status_over_request(text, ranking)
 
 
 def shape(text: Text) -> Text:
@@ -167,7 +204,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             probabilities = self.pipeline.predict_proba([shape(text)])[0]
         ranked = sorted(zip(self.pipeline.classes_, probabilities), key=lambda pair: -pair[1])
         ranking = [{INTENT_NAME_KEY: str(name), PREDICTED_CONFIDENCE_KEY: float(p)} for name, p in ranked]
-        return status_over_request(text, request_over_courtesy(text, ranking))
+        return reread(text, ranking)
 
     def _persist(self) -> None:
         import skops.io as sio

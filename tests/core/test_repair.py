@@ -38,3 +38,10 @@ def test_each_kind_of_message(intent, confidence, awaited, clicked, kind, topic)
 
 def test_help_comes_with_the_second_miss():
     assert [needs_help(n) for n in (0, 1, 2, 3)] == [False, False, True, True]
+
+
+def test_a_question_about_the_awaited_word_answers_nothing():
+    """« ça veut dire quoi inactiver ? » at the action step holds « inactiver »."""
+    assert read("demander_definition", 0.9, True, asks_meaning=True).kind == QUESTION
+    assert read("inactiver_structure", 0.9, True, asks_meaning=True).kind == ANSWER
+    assert read("demander_definition", 0.9, True, clicked=True, asks_meaning=True).kind == ANSWER

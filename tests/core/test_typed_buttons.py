@@ -42,3 +42,25 @@ def test_a_title_or_a_close_form_is_the_click(text, offered, payload):
 ])
 def test_other_messages_are_no_click(text, offered):
     assert button_for(text, offered) is None
+
+
+@pytest.mark.parametrize("text,offered,payload", [
+    ("la 1ère", TYPE, TYPE["Structure publique"]),
+    ("la premiere", ACTION, "/activer_structure"),
+    ("la deuxième", ACTION, "/inactiver_structure"),
+    ("la 2e", ACTION, "/inactiver_structure"),
+    ("euh la 2eme option svp", AFTER, "/continuer_conversation"),
+    ("le premier bouton", AFTER, "/demander_agent"),
+    ("option 2", SEND, "/nier"),
+])
+def test_a_button_named_by_its_place_is_the_click(text, offered, payload):
+    assert button_for(text, offered) == payload
+
+
+@pytest.mark.parametrize("text,offered", [
+    ("2", ACTION),                  # a bare digit may answer something else
+    ("la 3e", ACTION),              # there is no third button
+    ("la deuxième fois que je demande", ACTION),
+])
+def test_a_place_that_names_no_button(text, offered):
+    assert button_for(text, offered) is None

@@ -98,6 +98,13 @@ def test_words_that_evaluate(text, vote):
     ("la crèche est-elle toujours active ?", True),
     ("je veux activer la mairie", False),
     ("je veux savoir si je peux activer ma structure", False),
+    ("statut de la structure ?", True),
+    ("is our structure still active", True),
+    ("notre ancien ccas a-t-il déjà été désactivé par quelqu'un ?", True),
+    ("STATUT STRUCTURE", False),                       # the status named, no question: a change
+    ("modif statut structure ?", False),
+    ("ma facture est en statut suspendue ?", False),   # an invoice's status is another matter
+    ("où en est le paiement de ma facture", False),
 ])
 def test_a_status_question_in_words(text, asked):
     from claudia.vocabulary import asks_status

@@ -28,6 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 from actions.evaluation_actions import _REASON_WORDS  # noqa: E402
 from claudia import messages  # noqa: E402
+from claudia.feedback import REASONS  # noqa: E402
+from claudia.question_forms import asks_definition  # noqa: E402
 from claudia.siret import attempts_a_number  # noqa: E402
 from claudia.typed_buttons import button_for  # noqa: E402
 from claudia.vocabulary import (  # noqa: E402
@@ -49,6 +51,7 @@ _TITLES: Dict[str, Dict[str, str]] = {
     "evaluation": {b["title"]: b["payload"].lstrip("/") for b in messages.EVALUATION_BUTTONS},
     "envoi": {"Envoyer": "affirmer", "Annuler": "nier"},
     "suite": {b["title"]: b["payload"].lstrip("/") for b in messages.APRES_AVIS_BUTTONS},
+    "motif": {**{label: "choisir_motif" for label in REASONS.values()}, "Annuler": "annuler"},
 }
 
 
@@ -59,6 +62,8 @@ def reading(step: Optional[str], text: str, intent: str) -> str:
     clicked = button_for(text, _TITLES.get(step, {}))
     if clicked:
         return clicked.split("{", 1)[0]
+    if intent == "demander_definition" and asks_definition(text):
+        return intent  # claudia.repair.read: a question about the awaited word answers nothing
     if step in ("siret", "siret_successeur") and attempts_a_number(text):
         return "informer_siret"
     if step in ("fiche", "successeur_existe", "confirmation", "envoi") and yes_no(text) is not None:
