@@ -20,7 +20,9 @@ from actions.context import current_login, evaluation_pending, latest_intent, la
 from actions.answers import answer, names_a_structure
 from actions.evaluation_actions import record_thumbs_up, vote_given
 from actions.procedure_actions import USER_ENDINGS
+from actions.procedure_changes import correction_after_end
 from claudia.registry import DONE
+from claudia.siret import format_siret, valid_sirets
 from claudia.vocabulary import courtesy, mentions_procedure, normalize, requested_operation
 
 NOT_UNDERSTOOD = {"nlu_fallback"}
@@ -80,6 +82,13 @@ class MessageIncompris(Action):
         if mentions_procedure(text) and current_login(tracker) is None:
             dispatcher.utter_message(text=messages.refusal("non_connecte"))
             return []
+        operation = correction_after_end(tracker)
+        if operation:
+            siret = valid_sirets(text)[0][0]
+            dispatcher.utter_message(text=messages.REPRISE_AUTRE_SIRET.format(
+                operation=operation, siret=format_siret(siret)))
+            return [SlotSet("action_statut", operation), SlotSet("type_structure", "publique"),
+                    FollowupAction("formulaire_statut")]
         if previous_user_intent(tracker) == "demander_statut" and names_a_structure(tracker):
             answer("statut", dispatcher, tracker)  # « et l'office de tourisme 219 300 019 00342 ? »
             return []

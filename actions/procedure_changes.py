@@ -10,6 +10,7 @@
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, Optional, Text
 
 from rasa_sdk import Tracker
@@ -18,8 +19,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from claudia import messages, services
 from actions.context import INTERRUPTIONS, current_login, latest_intent, latest_text, previous_user_text
 from claudia.registry import ABANDONED, INACTIVATE, Attempt, Refusal
-from claudia.siret import format_siret, read_siret, target_and_successor
-from claudia.vocabulary import requested_operation, yes_no
+from claudia.siret import format_siret, read_siret, target_and_successor, valid_sirets
+from claudia.vocabulary import normalize, requested_operation, yes_no
 
 YES_NO = {"affirmer": True, "nier": False}
 OPERATION_OF_INTENT = {"activer_structure": "activer", "inactiver_structure": "inactiver"}
@@ -67,6 +68,11 @@ def other_operation_wanted(tracker: Tracker) -> Optional[str]:
     return wanted if wanted and wanted != current else None
 
 
+# The structure named was the wrong one too: its SIRET is not kept for the other operation.
+_WRONG_STRUCTURE = re.compile(
+    r"\btromp|\berreur\b|\bpas (?:la|le) bon(?:ne)?\b|\bc'?est (?:l'|la |le |les )[^,.;]{1,40}\bqu'il faut\b")
+
+
 def switch_operation(dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
     """"Finalement je veux l'activer" during an inactivation (or the reverse): start the new one."""
     wanted = other_operation_wanted(tracker)
@@ -82,6 +88,9 @@ def switch_operation(dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict
     new_target, successor = target_and_successor(text)
     if new_target:
         updates["siret"], kept = new_target, None
+    elif _WRONG_STRUCTURE.search(normalize(text)):
+        # « je me suis trompée, c'est l'école qu'il faut fermer, pas la mairie »: not this one
+        updates["siret"], kept = None, None
     updates["siret_successeur_annonce"] = successor
     dispatcher.utter_message(text=messages.procedure_switched(wanted, kept))
     # Slots outside the form's steps are only kept from the validation: it sends them.
@@ -140,3 +149,21 @@ def use_announced_successor(dispatcher: CollectingDispatcher, tracker: Tracker) 
         return updates  # the successor step is asked
     updates.update({"siret_successeur": read_siret(announced).siret, "fiche_successeur": successor})
     return updates
+
+
+CORRECTING_INTENTS = {"informer_siret", "nlu_fallback", "nier"}
+
+
+def correction_after_end(tracker: Tracker) -> Optional[Text]:
+    """« ah non pardon, c'est pas la médiathèque, la mairie c'est le 219 300 019 00011 » once the
+    procedure has ended (done, refused or stopped): the same operation again, for the one new
+    SIRET the message gives. Returns that operation, else None. Nothing is written without
+    the structure's card and the confirmation being asked again."""
+    last = tracker.get_slot("derniere_procedure") or {}
+    operation, text = last.get("operation"), latest_text(tracker)
+    if not operation or tracker.active_loop_name or latest_intent(tracker) not in CORRECTING_INTENTS:
+        return None
+    sirets = valid_sirets(text)
+    if len(sirets) != 1 or sirets[0][0] == last.get("siret") or "?" in text:
+        return None
+    return operation if requested_operation(text) in (None, operation) else None

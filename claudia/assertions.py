@@ -30,8 +30,17 @@ from sqlalchemy.exc import IntegrityError
 
 from claudia.db import Database
 from claudia.models import SpentConfirmation, utcnow
+from claudia.vocabulary import yes_no
 
 CONFIRMING_INTENT = "affirmer"
+
+
+def sealed_intent(intent: Optional[str], text: Optional[str]) -> Optional[str]:
+    """The intent the seal vouches for: a plain yes in words (« go », « ok », « oui je
+    confirme », `claudia.vocabulary.yes_no`) confirms, as the steps read it, whatever the
+    model guessed. Otherwise a step would take the yes and the write then refuse it as
+    unverified (seen: « go » at « Confirmez-vous cette action ? »)."""
+    return CONFIRMING_INTENT if intent == CONFIRMING_INTENT or yes_no(text) is True else intent
 # Where the seal travels: a key of the message's parse data (and so of the tracker's latest_message).
 SEAL_KEY = "claudia_seal"
 # Actions of one turn run within seconds; the seal outlives them only a little.

@@ -98,7 +98,7 @@ _STATE_BEFORE = re.compile(
     r"\bencore\b|\bstatut\b|\bdevenue?\b)(?:\W+\S+){0,2}\W*$")
 _OPERATIONS = (
     # "activ" but not "activité" ("cessation d'activité" comes with inactivations) nor "réactivité".
-    ("inactiver", re.compile(r"\b(?:in|des|de)activ(?!it)\w*|\bdeactivat\w*|\bdisabl\w*")),
+    ("inactiver", re.compile(r"\b(?:in|des|de)activ(?!it)\w*|\bdeactivat\w*|\bdisabl\w*|\b(?:ferm|clotur)(?:er|ez)\b")),
     ("activer", re.compile(r"\b(?:re)?activ(?!it)\w*|\breactivat\w*|\bactivat\w*|\benabl\w*")),
 )
 

@@ -115,3 +115,5 @@ CONNEXION_EXPLIQUEE = (
     "Posez une question », puis refaites votre demande. Je n'ai rien modifié. Si le problème "
     "persiste, un conseiller du support peut vous aider."
 )
+# A new SIRET typed just after a procedure ended (« ah non pardon, la mairie c'est le … »).
+REPRISE_AUTRE_SIRET = "D'accord, je reprends la démarche pour {operation} la structure au SIRET {siret}."

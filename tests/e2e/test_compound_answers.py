@@ -77,3 +77,43 @@ def test_no_other_successor_said_at_its_siret_ends_without_change(stack, structu
     assert "Je n'ai rien modifié" in user.text
     assert structure(SYNDICAT)["status"] == "active"
     assert [e["reason"] for e in journal(user.sender)] == ["sans_successeur"]
+
+
+def test_a_plain_yes_in_words_confirms_the_write(stack, structure):
+    """« go » at « Confirmez-vous cette action ? »: the step reads a yes, and the seal vouches
+    for it (it once reached the write as « confirmation non vérifiée »)."""
+    user = chat(stack)
+    user.say("inactiver le syndicat des eaux du val 259 300 457 00019")
+    user.say("oui")
+    user.say("oui c la comcom 200 054 781 00014")
+    assert "Confirmez-vous" in user.text
+    user.say("go")
+    assert "C'est fait" in user.text
+    assert (structure(SYNDICAT)["status"], structure(SYNDICAT)["successor_siret"]) == ("inactive", COMMUNAUTE)
+
+
+def test_a_new_siret_typed_after_the_refusal_starts_again(stack, structure, journal):
+    """« ah non pardon, la mairie c'est le … » once the procedure has ended: the same
+    operation again with that SIRET, the card and the confirmation asked again."""
+    user = chat(stack)
+    user.say("activer une structure publique 219 300 019 00235")
+    assert "fermé dans la base SIRENE" in user.text and "Cette réponse vous a-t-elle aidé" in user.text
+    user.say("ah non pardon je me suis trompée de ligne, la mairie c'est le 219 300 019 00011")
+    assert "je reprends la démarche pour activer la structure au SIRET 219 300 019 00011" in user.text
+    assert "Mairie de Valmont" in user.text and "Est-ce bien la structure" in user.text
+    assert structure(MAIRIE)["status"] == "inactive"  # nothing written before the confirmation
+    user.say("oui")
+    user.say("je confirme")
+    assert structure(MAIRIE)["status"] == "active"
+
+
+def test_the_other_operation_for_another_structure_keeps_no_siret(stack, structure):
+    """« je me suis trompée, c'est l'école qu'il faut fermer, pas activer la mairie » at the
+    card: the inactivation starts, and the mairie's SIRET is not kept for it."""
+    user = chat(stack)
+    user.say("activer la structure publique 219 300 019 00011")
+    assert "Mairie de Valmont" in user.text
+    user.say("ah non attendez je me suis trompée, c'est l'école Jules Ferry qu'il faut fermer, pas activer la mairie")
+    assert "inactiver" in user.text and "219 300 019 00011" not in user.text
+    assert "Saisissez le SIRET de la structure à inactiver" in user.text
+    assert structure(MAIRIE)["status"] == "inactive"
