@@ -49,3 +49,13 @@ def asks_about_refusal(text: Optional[str]) -> bool:
     if _DID_NOT_WORK.search(normalized):
         return True
     return bool(_REFUSAL.search(normalized) and _WHY_OR_WHO.search(normalized))
+
+
+_REJECTED_NOW = re.compile(r"\b(?:sont|est|ont ete|a ete|se font|etaient|sont toutes?) (?:encore |toujours |deja )?rejete")
+
+
+def asks_about_invoices_rejected(text: Optional[str]) -> bool:
+    """« pourquoi les factures de nos fournisseurs sont rejetées ?? » : invoices rejected now,
+    a matter for the portal's help and the support, not what an inactivation does to them."""
+    normalized = normalize(text)
+    return bool(_INVOICE.search(normalized) and _REJECTED_NOW.search(normalized))

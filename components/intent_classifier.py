@@ -26,7 +26,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from claudia.question_forms import asks_about_refusal, asks_definition
+from claudia.question_forms import asks_about_invoices_rejected, asks_about_refusal, asks_definition
 from claudia.vocabulary import asks_status, requested_operation
 from components.linear_scorer import LinearScorer
 
@@ -111,11 +111,21 @@ def refusal_question_over_definition(text: Text, ranking: List[Dict[Text, Any]])
     return _promote(ranking, CONTACT)
 
 
+def rejected_invoices_off_topic(text: Text, ranking: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    """« pourquoi nos factures sont rejetées ?? » with no operation asked: invoices rejected
+    now are off-topic (the portal's help, a person), not what an inactivation does to them."""
+    if (not ranking or ranking[0][INTENT_NAME_KEY] != "demander_consequences" or requested_operation(text)
+            or not asks_about_invoices_rejected(text)):
+        return ranking
+    return _promote(ranking, "hors_perimetre")
+
+
 def reread(text: Text, ranking: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
     """The model's ranking corrected by the form of the words (each rule above, in order)."""
     ranking = request_over_courtesy(text, ranking)
     ranking = definition_over_request(text, ranking)
     ranking = refusal_question_over_definition(text, ranking)
+    ranking = rejected_invoices_off_topic(text, ranking)
     return status_over_request(text, ranking)
 
 

@@ -45,6 +45,10 @@ def ranking(*names):
     ("statut de ma structure ?", ("demander_changement_statut", "demander_statut"), "demander_statut"),
     ("je veux inactiver la mairie", ("inactiver_structure", "demander_definition"), "inactiver_structure"),
     ("mes factures sont rejetées pourquoi", ("hors_perimetre", "demander_contact"), "hors_perimetre"),
+    ("Si elle est déjà active, pourquoi les factures de nos fournisseurs sont rejetées ??",
+     ("demander_consequences", "hors_perimetre"), "hors_perimetre"),
+    ("les factures seront rejetées si j'inactive ?", ("demander_consequences", "hors_perimetre"),
+     "demander_consequences"),
 ])
 def test_the_classifier_rereads_the_form(text, first, then):
     reread_ranking = reread(text, ranking(*first, "saluer"))
