@@ -200,8 +200,11 @@ def record_thumbs_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> List
 
 def _no_vote(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
     """A « oui », « merci » or protest that evaluates nothing: no vote is stored. A yes sent
-    twice (« Confirmer » then « oui je confirme ») leaves the optional question open."""
-    if evaluation_pending(tracker) and yes_no(latest_text(tracker)) is True:
+    twice (« Confirmer » then « oui je confirme », or « Confirmer » double-clicked), or any
+    message sent before the question was on screen, leaves the optional question open."""
+    text = latest_text(tracker)
+    said_yes = yes_no(text) is True or text.split("{", 1)[0] == "/affirmer"  # typed, or « Confirmer » clicked
+    if evaluation_pending(tracker) and (said_yes or not saw_question(tracker, messages.EVALUATION_QUESTION)):
         dispatcher.utter_message(text=messages.DEMARCHE_TERMINEE)
         dispatcher.utter_message(text=messages.EVALUATION_QUESTION, buttons=messages.EVALUATION_BUTTONS)
         return []

@@ -27,13 +27,14 @@ def _at_once(stack, sender, first, second):
     return chats
 
 
-def test_a_yes_typed_for_the_card_on_screen_never_confirms_the_next_card(stack, structure, journal):
+@pytest.mark.parametrize("yes", ["oui", "/affirmer"])  # typed, or the « Oui » button clicked
+def test_a_yes_typed_for_the_card_on_screen_never_confirms_the_next_card(stack, structure, journal, yes):
     sender = f"e2e-inflight-{uuid.uuid4().hex[:10]}"
     user = Chat(stack, sender, "marie.dupont")
     user.say("inactiver la structure publique 259 300 457 00019")
     assert "Syndicat intercommunal" in user.text and "Est-ce bien la structure" in user.text
     # a correction (its card is slow to come), and a « oui » typed while the first card is on screen
-    first, second = _at_once(stack, sender, "non pardon, c'est le 219 300 019 00128", "oui")
+    first, second = _at_once(stack, sender, "non pardon, c'est le 219 300 019 00128", yes)
     assert "École élémentaire Jules Ferry" in first.text
     assert "Est-ce bien la structure" in second.text  # the new card asked again, not confirmed
     assert structure(ECOLE)["status"] == "active" and journal(sender) == []
@@ -41,7 +42,7 @@ def test_a_yes_typed_for_the_card_on_screen_never_confirms_the_next_card(stack, 
     assert "est désormais inactive" in user.text and structure(ECOLE)["status"] == "inactive"
 
 
-@pytest.mark.parametrize("impatient", ["oui je confirme", "oui"])
+@pytest.mark.parametrize("impatient", ["oui je confirme", "oui", "/affirmer"])  # « /affirmer »: a double click
 def test_an_impatient_confirmation_is_no_vote(stack, admin, impatient):
     sender = f"e2e-impatient-{uuid.uuid4().hex[:10]}"
     user = Chat(stack, sender, "marie.dupont")
