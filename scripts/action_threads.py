@@ -12,8 +12,10 @@ pool per process, a session per call, the writers' turn per thread).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, Optional
 
@@ -29,11 +31,20 @@ def _run_here(executor: ActionExecutor, action_call: Dict[str, Any]) -> Optional
     loop = getattr(_thread_state, "loop", None)
     if loop is None:
         loop = _thread_state.loop = asyncio.new_event_loop()
-    return loop.run_until_complete(_original_run(executor, action_call))
+    started = time.perf_counter()
+    try:
+        return loop.run_until_complete(_original_run(executor, action_call))
+    finally:  # the action's own time on this server (claudia/metrics.py, imported once the launcher
+        from claudia import metrics  # has set the workers' metrics directory: scripts/metrics_dir.py)
+
+        metrics.ACTION_SECONDS.labels(metrics.code(action_call.get("next_action"), "action")).observe(
+            time.perf_counter() - started)
 
 
 async def run_in_a_thread(self: ActionExecutor, action_call: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-    return await asyncio.get_running_loop().run_in_executor(_pool, _run_here, self, action_call)
+    # In a copy of this request's context: the action's log lines keep its request id (claudia/log_format.py).
+    context = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(_pool, context.run, _run_here, self, action_call)
 
 
 def install(threads: Optional[int] = None) -> None:

@@ -11,9 +11,17 @@ for `CLAUDIA_HEALTH_DEAF_SECONDS` (30), or, before its first answer since it sta
 to its whole process group, so that a stopped or frozen process gets it too; SIGKILL after
 `CLAUDIA_HEALTH_KILL_SECONDS`, 10) and supervisord, seeing it exit, restarts it
 (autorestart). Each restart is a line in var/log/health.log.
+
+The servers' URLs are their liveness probes, `/health/live` (scripts/sanic_requests.py,
+web/observability.py). For those, the checker also asks `/health/ready` and writes a line to
+var/log/health.log each time a server becomes ready or not ready, with the checks that fail
+(« rasa not ready: tracker_store »): a server that is not ready is not restarted (restarting it
+would not bring a database or SIRENE back), it is reported.
 """
 from __future__ import annotations
 
+import json
+import logging
 import os
 import signal
 import sys
@@ -25,13 +33,16 @@ from typing import Callable, Dict, List, Optional
 
 from supervisor import childutils
 
+from claudia import log_format
+
 
 def _seconds(name: str, default: float) -> float:
     return float(os.environ.get(name) or default)
 
 
-def say(message: str) -> None:
-    print(time.strftime("%Y-%m-%d %H:%M:%S"), message, flush=True)
+def say(message: str, level: int = logging.INFO) -> None:
+    """A line of var/log/health.log, in ClaudIA's log format (claudia/log_format.py)."""
+    logging.getLogger("claudia.health").log(level, message)
 
 
 def answers(url: str, timeout: float) -> bool:
@@ -45,6 +56,25 @@ def answers(url: str, timeout: float) -> bool:
         return False
 
 
+LIVE_PATH, READY_PATH = "/health/live", "/health/ready"
+
+
+def readiness(url: str, timeout: float) -> Optional[List[str]]:
+    """The failing checks of `url` (a /health/ready), [] when ready, None when it could not be asked."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as answer:
+            body = answer.read()
+    except urllib.error.HTTPError as error:
+        body = error.read()
+    except (OSError, ValueError):
+        return None
+    try:
+        checks = json.loads(body).get("checks") or {}
+    except (ValueError, AttributeError):
+        return None
+    return sorted(name for name, result in checks.items() if not (result or {}).get("ok"))
+
+
 @dataclass
 class Watched:
     name: str
@@ -52,14 +82,16 @@ class Watched:
     pid: int = 0
     since: float = 0.0  # when the current process started, or last answered
     answered: bool = False  # once since the current process started
+    failing: Optional[List[str]] = None  # the checks /health/ready said fail, last time it was asked
 
 
 class Checker:
     def __init__(self, urls: Dict[str, str], rpc=None, probe: Callable[[str, float], bool] = answers,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 ready: Callable[[str, float], Optional[List[str]]] = readiness) -> None:
         self.watched = [Watched(name, url) for name, url in urls.items()]
         self.rpc = rpc or childutils.getRPCInterface(os.environ)
-        self.probe, self.clock = probe, clock
+        self.probe, self.clock, self.ready = probe, clock, ready
         self.deaf = _seconds("CLAUDIA_HEALTH_DEAF_SECONDS", 30)
         self.startup = _seconds("CLAUDIA_HEALTH_STARTUP_SECONDS", 300)
         self.kill_after = _seconds("CLAUDIA_HEALTH_KILL_SECONDS", 10)
@@ -76,16 +108,31 @@ class Checker:
         now = self.clock()
         if self.probe(server.url, self.timeout):
             server.since, server.answered = now, True
+            self.report_readiness(server)
             return None
         allowed = self.deaf if server.answered else self.startup
         if now - server.since < allowed:
             return None
         pid = server.pid
         say(f"{server.name} (pid {pid}) has not answered {server.url} for {now - server.since:.0f} s: restarting it. "
-            f"/ {server.name} ne répond plus depuis {now - server.since:.0f} s : redémarrage.")
+            f"/ {server.name} ne répond plus depuis {now - server.since:.0f} s : redémarrage.", logging.WARNING)
         stop_group(pid, self.kill_after)
         server.pid = 0
         return pid
+
+    def report_readiness(self, server: Watched) -> None:
+        """A line when `server` becomes ready or not ready (servers probed at /health/live only)."""
+        if not server.url.endswith(LIVE_PATH):
+            return
+        failing = self.ready(server.url[: -len(LIVE_PATH)] + READY_PATH, self.timeout)
+        if failing is None or failing == server.failing:
+            return
+        if failing:
+            say(f"{server.name} not ready: {', '.join(failing)} / {server.name} n'est pas prêt : {', '.join(failing)}",
+                logging.WARNING)
+        else:
+            say(f"{server.name} ready / {server.name} est prêt")
+        server.failing = failing
 
     def run(self, every: float) -> None:
         say("Watching " + ", ".join(f"{server.name} at {server.url}" for server in self.watched))
@@ -94,7 +141,7 @@ class Checker:
                 try:
                     self.check(server)
                 except OSError as error:  # supervisord's socket: it is stopping, or restarting us
-                    say(f"supervisord unreachable: {error}")
+                    say(f"supervisord unreachable: {error}", logging.WARNING)
             time.sleep(every)
 
 
@@ -131,6 +178,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     if not args or any("=" not in arg for arg in args):
         raise SystemExit(__doc__.split("\n\n")[1])
     urls = dict(arg.split("=", 1) for arg in args)
+    log_format.configure("health")
     Checker(urls).run(_seconds("CLAUDIA_HEALTH_EVERY_SECONDS", 5))
 
 

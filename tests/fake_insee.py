@@ -44,12 +44,13 @@ def etablissement_json(siret: str, etat: str, denomination: str = "", **address:
 
 
 class FakeInsee:
-    def __init__(self, establishments: Optional[Dict[str, dict]] = None, api_key: str = "test-key"):
+    def __init__(self, establishments: Optional[Dict[str, dict]] = None, api_key: str = "test-key",
+                 port: int = 0):
         self.establishments = dict(establishments or {})
         self.api_key = api_key
         self.faults: Deque[dict] = deque()
         self.requests: List[dict] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())  # port: a restart on the same
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
