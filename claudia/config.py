@@ -170,8 +170,8 @@ def check_production(settings: Settings, environ: Optional[dict] = None) -> None
     env = os.environ if environ is None else environ
     problems = [problem for problem in (
         weak_secret("CLAUDIA_JWT_SECRET", env.get("CLAUDIA_JWT_SECRET")),
-        *(weak_secret(name, env[name]) for name in ("CLAUDIA_ACTIONS_TOKEN", "CLAUDIA_RASA_API_TOKEN")
-          if name in env),
+        *(weak_secret(name, env[name]) for name in ("CLAUDIA_ACTIONS_TOKEN", "CLAUDIA_RASA_API_TOKEN",
+                                                     "CLAUDIA_METRICS_TOKEN") if name in env),
     ) if problem]
     if not env.get("CLAUDIA_DB_URL"):
         problems.append("CLAUDIA_DB_URL must be set explicitly")

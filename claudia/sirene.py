@@ -20,6 +20,7 @@ from typing import Callable, Dict, Mapping, Optional, Protocol, Tuple
 
 import requests
 
+from claudia import metrics
 from claudia.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -235,6 +236,23 @@ class CachedSirene:
         return answer
 
 
+class MeteredSirene:
+    """Counts and times the look-ups that reach the source (claudia/metrics.py)."""
+
+    def __init__(self, source: SireneSource):
+        self.source = source
+
+    def lookup(self, siret: str) -> Optional[Etablissement]:
+        started, result = time.perf_counter(), "error"
+        try:
+            answer = self.source.lookup(siret)
+            result = "not_found" if answer is None else "found"
+            return answer
+        finally:
+            metrics.SIRENE_CALLS.labels(result).inc()
+            metrics.SIRENE_SECONDS.observe(time.perf_counter() - started)
+
+
 def build_sirene(settings: Settings) -> SireneSource:
     if settings.sirene_source.strip().lower() == "api":
         source: SireneSource = ApiSirene(
@@ -245,6 +263,8 @@ def build_sirene(settings: Settings) -> SireneSource:
         )
     else:
         source = CsvSirene(settings.sirene_source)
+    if metrics.enabled():
+        source = MeteredSirene(source)
     if settings.sirene_cache_ttl > 0:
         return CachedSirene(source, settings.sirene_cache_ttl)
     return source

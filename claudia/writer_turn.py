@@ -25,6 +25,7 @@ from typing import Optional
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from claudia import metrics
 from claudia.safe_paths import check_directory, check_file, open_lock_file
 
 LONGEST_PAUSE_SECONDS = 0.005
@@ -41,6 +42,7 @@ class WriterTurn:
     def __init__(self, database_path: str, timeout: float = 15.0):
         self.lock_path = Path(f"{database_path}.writer-lock")
         self.timeout = timeout
+        self._label = metrics.code(Path(database_path).stem.lower(), "database")
         check_directory(self.lock_path.parent, "database_dir")  # at start-up, before any write
         check_file(self.lock_path, "lock")
         self._start_afresh()
@@ -56,7 +58,9 @@ class WriterTurn:
     def __enter__(self) -> "WriterTurn":
         if self._pid != os.getpid():
             self._start_afresh()
+        started = time.monotonic()
         if not self._threads.acquire(timeout=self.timeout):
+            metrics.WRITER_TIMEOUTS.labels(self._label).inc()
             raise WriterTurnTimeout(str(self.lock_path))
         try:
             if self._depth == 0:
@@ -65,6 +69,8 @@ class WriterTurn:
             self._threads.release()
             raise
         self._depth += 1
+        if self._depth == 1:  # the outermost turn: how long this writer waited for it
+            metrics.WRITER_WAIT_SECONDS.labels(self._label).observe(time.monotonic() - started)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -87,6 +93,7 @@ class WriterTurn:
                 if error.errno not in (errno.EWOULDBLOCK, errno.EACCES):
                     raise
             if time.monotonic() >= deadline:
+                metrics.WRITER_TIMEOUTS.labels(self._label).inc()
                 raise WriterTurnTimeout(str(self.lock_path))
             time.sleep(pause)
             pause = min(pause * 2, LONGEST_PAUSE_SECONDS)
