@@ -6,7 +6,7 @@ from typing import Dict, List, Optional
 
 from bench import length
 
-OURS_SERVERS = ("ClaudIA actions", "ClaudIA web", "ClaudIA rasa")
+OURS_SERVERS = ("ClaudIA proxy", "ClaudIA actions", "ClaudIA web", "ClaudIA rasa")
 
 
 def _verdict(value: float, goal: float, at_most: bool) -> str:

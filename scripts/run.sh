@@ -21,7 +21,33 @@ export TF_INTRA_OP_PARALLELISM_THREADS="${TF_INTRA_OP_PARALLELISM_THREADS:-1}"
 export ACTION_SERVER_SANIC_WORKERS="${ACTION_SERVER_SANIC_WORKERS:-1}"
 export CLAUDIA_RASA_WORKERS="${CLAUDIA_RASA_WORKERS:-2}"
 export CLAUDIA_HOST="${CLAUDIA_HOST:-127.0.0.1}"
-export CLAUDIA_PORT="${CLAUDIA_PORT:-5005}"
+# A reverse proxy, HAProxy, alone on the public ports (scripts/proxy_config.py): 5080 the web
+# front, 5005 the chat channel; behind it on loopback, the Rasa server (5010, its two workers behind
+# their accept gate) and the web front (5081); 5006 is the web front's way to Rasa through the proxy.
+# CLAUDIA_PROXY=0 starts the servers on the public ports themselves, without its protections.
+export CLAUDIA_PROXY="${CLAUDIA_PROXY:-1}"
+if [ "$CLAUDIA_PROXY" = 1 ]; then
+  if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ]; then
+    echo "HAProxy est introuvable : installez le paquet Debian haproxy (apt-get install haproxy, ce que fait" \
+         "scripts/setup.sh en root), ou lancez sans mandataire avec CLAUDIA_PROXY=0 (sans ses protections)." >&2
+    echo "HAProxy not found: install Debian's haproxy package (scripts/setup.sh does as root), or run without" \
+         "the proxy with CLAUDIA_PROXY=0 (without its protections)." >&2
+    exit 1
+  fi
+  export CLAUDIA_PUBLIC_HOST="${CLAUDIA_PUBLIC_HOST:-127.0.0.1}"
+  export CLAUDIA_PUBLIC_PORT="${CLAUDIA_PUBLIC_PORT:-5005}"
+  export CLAUDIA_PUBLIC_WEB_PORT="${CLAUDIA_PUBLIC_WEB_PORT:-5080}"
+  export CLAUDIA_PROXY_RASA_PORT="${CLAUDIA_PROXY_RASA_PORT:-5006}"
+  export CLAUDIA_PORT="${CLAUDIA_PORT:-5010}"
+  export CLAUDIA_WEB_PORT="${CLAUDIA_WEB_PORT:-5081}"
+  export CLAUDIA_RASA_URL="${CLAUDIA_RASA_URL:-http://127.0.0.1:${CLAUDIA_PROXY_RASA_PORT}}"
+  PUBLIC="http://${CLAUDIA_PUBLIC_HOST}:${CLAUDIA_PUBLIC_PORT}"
+  PUBLIC_WEB="http://${CLAUDIA_PUBLIC_HOST}:${CLAUDIA_PUBLIC_WEB_PORT}"
+else
+  export CLAUDIA_PORT="${CLAUDIA_PORT:-5005}"
+  PUBLIC="http://${CLAUDIA_HOST}:${CLAUDIA_PORT}"
+  PUBLIC_WEB="http://127.0.0.1:${CLAUDIA_WEB_PORT:-5080}"
+fi
 export ACTIONS_PORT="${ACTIONS_PORT:-5055}"
 export ACTIONS_URL="${ACTIONS_URL:-http://127.0.0.1:${ACTIONS_PORT}/webhook}"
 new_secret() { .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))'; }
@@ -38,5 +64,6 @@ mkdir -p var && chmod 700 var
 # supervisord retries while this seems to run (scripts/preflight.py).
 .venv/bin/python -m scripts.preflight var/endpoints.yml || exit 1
 
-echo "ClaudIA : http://${CLAUDIA_HOST}:${CLAUDIA_PORT}/webhooks/connected/webhook (Ctrl-C pour tout arrêter)"
+echo "ClaudIA : ${PUBLIC_WEB}/ (portail), ${PUBLIC_WEB}/console/ ; canal : ${PUBLIC}/webhooks/connected/webhook (Ctrl-C pour tout arrêter)"
+echo "Journaux : var/log/<serveur>.log, une ligne JSON par événement avec request_id (docs/operations.md#logs) ; état : /health/ready de chaque serveur"
 exec .venv/bin/python -m scripts.supervisor

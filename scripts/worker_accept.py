@@ -16,8 +16,9 @@ its answer (channels/connected.py, when scripts/serve_rasa.py sets
 CLAUDIA_RASA_CLOSE_CONNECTIONS), so every message goes through that queue.
 
 A connection whose request is not all in (nothing sent, headers or body trickling) stops
-counting after `GRACE_SECONDS`, so idle or slow clients hold no slot for long; a reverse
-proxy (deploy/nginx.conf) buffers requests anyway. A worker that dies stops accepting; the
+counting after `GRACE_SECONDS`, so idle or slow clients hold no slot for long; the reverse
+proxy in front (HAProxy, scripts/proxy_config.py) reads each request whole before passing it on
+anyway, and queues them (`maxconn` workers × slots) in front of this gate. A worker that dies stops accepting; the
 others go on with the same socket.
 
 A worker out of file descriptors or kernel memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) pauses
