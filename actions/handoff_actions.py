@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from claudia import messages, services
 from claudia.opening_hours import OpeningHours, french_moment
+from actions import message_draft
 from actions.context import current_login, latest_intent, latest_text
 from actions.procedure_prompts import AsksNextStep
 
@@ -68,12 +69,27 @@ class ValidateFormulaireMessage(AsksNextStep, FormValidationAction):
         if latest_intent(tracker) == "annuler" or latest_text(tracker) == "/annuler":
             return {"message_conseiller": ""}  # empty: the user chose not to leave one
         text = latest_text(tracker).strip()
+        draft = message_draft.pending_draft(tracker)  # « ok » was typed and its sending asked about
+        if draft is not None and (text == "/affirmer" or latest_intent(tracker) == "affirmer"):
+            return {"message_conseiller": draft[:2000]}
+        if draft is not None and (text == "/nier" or latest_intent(tracker) == "nier"):
+            return {"message_conseiller": None}  # asked again for the message
         if not text or text.startswith("/"):
+            return {"message_conseiller": None}
+        if message_draft.says_nothing(text):
+            dispatcher.utter_message(text=message_draft.question(text), buttons=message_draft.SEND_AS_IS)
             return {"message_conseiller": None}
         return {"message_conseiller": text[:2000]}
 
     def validate_message_conseiller(self, value, dispatcher, tracker, domain):
         return {"message_conseiller": value}
+
+    async def run(self, dispatcher, tracker, domain):
+        events = await super().run(dispatcher, tracker, domain)
+        if any(m.get("buttons") == message_draft.SEND_AS_IS for m in dispatcher.messages):
+            # Its sending is asked about: not the step's question again on top of it.
+            dispatcher.messages[:] = [m for m in dispatcher.messages if m.get("text") != messages.QUESTION_MESSAGE]
+        return events
 
     async def next_requested_slot(self, dispatcher, tracker, domain):
         # The SDK leaves this to Rasa when the form has its domain's slots, and then

@@ -7,6 +7,8 @@
 - `GET /webhooks/connected/updates?after=<id>`: messages pushed since (operator's,
   assistant's), and the live-chat request with the place in the queue. Each call
   marks the user present; `POST /webhooks/connected/left` says they closed the page.
+- `POST /webhooks/connected/end`: the chat's « Terminer la discussion » ends the live
+  chat (channels/waiting.py); the assistant resumes and says so.
 
 Same `Authorization: Bearer <portal token>` as the webhook; the conversation must be
 the token's (403 otherwise).
@@ -28,6 +30,9 @@ from claudia import messages, params, services
 from claudia.chat_history import readable
 from claudia.conversations import valid_sender_id
 from claudia.identity import bearer_token, verify_token
+from claudia.tracker_pending import PendingTracker
+from claudia.user_side import BUTTON
+from channels import waiting
 
 logger = logging.getLogger(__name__)
 MAX_SENDER_LENGTH = 128
@@ -100,6 +105,9 @@ def add_routes(blueprint: Blueprint) -> None:
         if found is None:
             return _refused(sender_id)
         lines = await _open(request.app.ctx.agent, *found)
+        # An operator's messages sent while this server was away are in the tracker only once the
+        # console has written them (web/tracker_sync.py); until then, shown from where they wait.
+        lines += await _in_thread(PendingTracker(services.handoffs().db).operator_lines, sender_id)
         queue = services.handoffs()
         pushed = await _in_thread(queue.outbox_after, sender_id, 0)
         return response.json({
@@ -122,6 +130,15 @@ def add_routes(blueprint: Blueprint) -> None:
             "messages": await _in_thread(services.handoffs().outbox_after, sender_id, after),
             "live_chat": await _in_thread(services.waiting_room().news_for_user, sender_id),
         })
+
+    @blueprint.route("/end", methods=["POST"])
+    async def end(request: Request) -> HTTPResponse:
+        """The chat's « Terminer la discussion »: ends the live chat open in this conversation."""
+        sender_id = _sender(request)
+        if await owner(request, sender_id) is None:
+            return _refused(sender_id)
+        replies = await waiting.end_live_chat(request.app.ctx.agent, sender_id, BUTTON)
+        return response.json({"ended": replies is not None, "messages": replies or []})
 
     @blueprint.route("/left", methods=["POST"])
     async def left(request: Request) -> HTTPResponse:

@@ -13,6 +13,7 @@ from typing import List, Optional
 
 from sqlalchemy import func, select, update
 
+from claudia import metrics
 from claudia.db import Database
 from claudia.models import Handoff, Outbox, utcnow
 
@@ -141,7 +142,11 @@ class HandoffQueue:
                 raise HandoffError("cette discussion n'est plus ouverte")
             if handoff.operator != operator:
                 raise TakenByAnother(handoff.operator)
-            return {**_as_dict(handoff), "joined": won}
+            taken = {**_as_dict(handoff), "joined": won}
+            waited = (handoff.taken_at - handoff.created_at).total_seconds() if won and handoff.taken_at else None
+        if waited is not None:
+            metrics.LIVECHAT_WAIT_SECONDS.observe(max(0.0, waited))
+        return taken
 
     def take_over(self, handoff_id: int, operator: str, previous: str) -> dict:
         """Moves an ongoing chat from `previous` (the operator the taker was told has it) to

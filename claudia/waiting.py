@@ -14,8 +14,10 @@ from typing import List, Optional
 
 from sqlalchemy import func, select
 
+from claudia import metrics
 from claudia.db import Database
 from claudia.handoff import ONGOING, WAITING, HandoffQueue, _as_dict
+from claudia.livechat_models import HandoffUserSide
 from claudia.models import Handoff, HandoffActivity, utcnow
 
 CANCELLED, EXPIRED = "annulee", "expiree"
@@ -53,6 +55,9 @@ class WaitingRoom:
                 return None
             activity = _activity(session, handoff.id)
             activity.user_seen_at, activity.user_left_at = utcnow(), None
+            side = session.get(HandoffUserSide, handoff.id)
+            if side is not None:  # back after signing out
+                side.signed_out_at = None
             news = {"status": handoff.status, "operator": handoff.operator}
             if handoff.status == WAITING:
                 position = self._position(session, handoff)
@@ -100,7 +105,12 @@ class WaitingRoom:
     def operator_answered(self, handoff_id: int) -> None:
         with self.db.write() as session:
             activity = _activity(session, handoff_id)
+            first = activity.first_answer_at is None
             activity.first_answer_at = activity.first_answer_at or utcnow()
+            handoff = session.get(Handoff, handoff_id) if first else None
+            since = (handoff.taken_at or handoff.created_at) if handoff else None
+        if since is not None:
+            metrics.LIVECHAT_FIRST_ANSWER_SECONDS.observe(max(0.0, (utcnow() - since).total_seconds()))
 
     def presence(self, handoff_ids: List[int]) -> dict:
         """For each request: is the user still there, and how long the first answer took."""

@@ -13,12 +13,16 @@ from aiohttp import web
 from claudia import services
 from claudia.accounts import ConsoleUser
 from claudia.chat_history import readable
-from claudia.handoff import ASSISTANT, OPERATOR, HandoffError, TakenByAnother
+from claudia.handoff import HandoffError, TakenByAnother
 from web.console_shared import ACCOUNTS, item_id, operator_required, with_presence
 from web.console_wording import chat_state, describe
-from web.rasa_api import RASA, RasaApi
+from web.rasa_api import RASA
+from web.tracker_sync import flush, resume_later_if_needed, say_to_user
 
 RASA_INJOIGNABLE = "L'assistant ne répond pas pour le moment : la transcription reviendra dès son retour."
+MESSAGE_EN_ATTENTE = ("Message enregistré : l'utilisateur le reçoit ; il apparaîtra dans la transcription "
+                      "dès le retour de l'assistant.")
+REPRISE_EN_ATTENTE = "Discussion clôturée : l'assistant reprendra la conversation dès son retour."
 A_REJOINT = "{name}, conseiller du support Chorus Pro, a rejoint la conversation."
 A_REPRIS = "{name}, conseiller du support Chorus Pro, reprend la conversation à la suite de {previous}."
 DEJA_PRISE = ("Cette discussion est déjà prise en charge par {name}. Vous pouvez la reprendre à sa place : "
@@ -31,6 +35,7 @@ async def api_chat(request: web.Request) -> web.Response:
     if handoff is None:
         return web.json_response({"erreur": "discussion inconnue"}, status=404)
     try:
+        await flush(request.app[RASA], handoff["conversation_id"])  # what waited for Rasa, first
         events = await request.app[RASA].events(handoff["conversation_id"])
     except (aiohttp.ClientError, asyncio.TimeoutError):
         return web.json_response({"erreur": RASA_INJOIGNABLE}, status=503)
@@ -47,14 +52,6 @@ async def api_chat(request: web.Request) -> web.Response:
         handoff["operator_name"] = request.app[ACCOUNTS].name_of(handoff["operator"])
     return web.json_response({"handoff": handoff, "transcript": lines, "me": me,
                               "unanswered": services.tickets().counts()["open"]})
-
-
-async def _say_to_user(app: web.Application, conversation_id: str, text: str, user: ConsoleUser) -> None:
-    """Shows an operator's words in the user's chat and keeps them in the transcript."""
-    services.handoffs().post(conversation_id, OPERATOR, text, operator_name=user.name)
-    await app[RASA].append(conversation_id, [
-        {"event": "bot", "text": text, "metadata": {"operateur": user.name, "operateur_login": user.login}}
-    ])
 
 
 def _refuse(request: web.Request, error: HandoffError) -> web.Response:
@@ -74,7 +71,7 @@ async def api_take(request: web.Request) -> web.Response:
     except HandoffError as error:
         return _refuse(request, error)
     if handoff.pop("joined"):
-        await _say_to_user(request.app, handoff["conversation_id"], A_REJOINT.format(name=user.name), user)
+        await say_to_user(request.app, handoff["conversation_id"], A_REJOINT.format(name=user.name), user)
     return web.json_response({"handoff": handoff})
 
 
@@ -95,7 +92,7 @@ async def api_take_over(request: web.Request) -> web.Response:
     except HandoffError as error:
         return _refuse(request, error)
     text = A_REPRIS.format(name=user.name, previous=request.app[ACCOUNTS].name_of(previous))
-    await _say_to_user(request.app, handoff["conversation_id"], text, user)
+    await say_to_user(request.app, handoff["conversation_id"], text, user)
     return web.json_response({"handoff": handoff})
 
 
@@ -115,21 +112,10 @@ async def api_message(request: web.Request) -> web.Response:
         handoff = services.handoffs().check_owner(item_id(request, "handoff_id"), user.login)
     except HandoffError as error:
         return _refuse(request, error)
-    await _say_to_user(request.app, handoff["conversation_id"], text, user)
+    written = await say_to_user(request.app, handoff["conversation_id"], text, user)
     services.waiting_room().operator_answered(handoff["id"])
-    return web.json_response({"ok": True})
-
-
-async def resume_assistant(rasa: RasaApi, conversation_id: str, action: str) -> None:
-    """The assistant takes the conversation back: it runs `action`, then waits for the user."""
-    await rasa.append(conversation_id, [{"event": "resume"}])
-    replies = await rasa.execute(conversation_id, action)
-    await rasa.append(conversation_id, [{"event": "action", "name": "action_listen"}])
-    queue = services.handoffs()
-    for reply in replies:
-        queue.post(conversation_id, ASSISTANT, reply.get("text") or "", buttons=reply.get("buttons") or [])
-    payloads = [b["payload"] for reply in replies for b in reply.get("buttons") or []]
-    services.conversations().remember_payloads(conversation_id, payloads)
+    # Stored either way: the user's chat shows it now, the transcript when the assistant is back.
+    return web.json_response({"ok": True} if written else {"ok": True, "info": MESSAGE_EN_ATTENTE})
 
 
 @operator_required
@@ -140,7 +126,8 @@ async def api_close(request: web.Request) -> web.Response:
         handoff = services.handoffs().close(item_id(request, "handoff_id"), user.login)
     except HandoffError as error:
         return _refuse(request, error)
-    await resume_assistant(request.app[RASA], handoff["conversation_id"], "action_fin_conseiller")
+    if not await resume_later_if_needed(request.app, handoff["conversation_id"], "action_fin_conseiller"):
+        return web.json_response({"handoff": handoff, "info": REPRISE_EN_ATTENTE})
     return web.json_response({"handoff": handoff})
 
 

@@ -21,6 +21,7 @@ from claudia import params, services
 from claudia.accounts import OPERATOR as OPERATOR_ROLE
 from claudia.accounts import Accounts
 from claudia.throttle import LoginThrottle
+from claudia.user_side import UserSide
 
 TEMPLATES = Path(__file__).parent / "templates"
 CANNED = web.AppKey("canned_replies", list)
@@ -141,7 +142,10 @@ operator_required = role_required(OPERATOR_ROLE)
 
 def with_presence(chats: list) -> list:
     """Chats with whether their user is still there and how long the first answer took."""
-    presence = services.waiting_room().presence([c["id"] for c in chats])
+    ids = [c["id"] for c in chats]
+    presence = services.waiting_room().presence(ids)
+    user_side = UserSide(services.handoffs().db).of(ids)  # signed out, ended by the user
     for chat in chats:
         chat.update(presence.get(chat["id"], {}))
+        chat.update(user_side.get(chat["id"], {"user_signed_out": False, "user_ended": None}))
     return chats

@@ -2,10 +2,12 @@
 
 GET /console/tickets/{id} shows the message and its context; POST (a form with the
 session's CSRF token) stores the answer, which the user reads the next time they
-open the chat. Plain HTML forms: this page works without its script.
+open the chat, and by e-mail (claudia/ticket_mail.py). Plain HTML forms: this page works
+without its script.
 """
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -13,6 +15,7 @@ from aiohttp import web
 
 from claudia import services
 from claudia.handoff import HandoffError
+from claudia.ticket_mail import SmtpSettings, TicketMails
 from web.console_shared import CANNED, item_id, operator_required, read_form, render
 from web.console_wording import describe
 
@@ -48,6 +51,9 @@ async def answer_ticket(request: web.Request) -> web.StreamResponse:
         if ticket is None:
             raise web.HTTPNotFound()
         return _page(request, ticket, error=f"Réponse non enregistrée : {error}.", status=409)
+    mails = TicketMails(services.tickets().db)
+    if mails.queue(ticket_id):  # the user is told by e-mail too; sent in the background, retried if refused
+        asyncio.get_running_loop().run_in_executor(None, mails.send_pending, SmtpSettings.from_env(), ticket_id)
     raise web.HTTPSeeOther(f"/console/tickets/{ticket_id}")
 
 

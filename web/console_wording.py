@@ -131,9 +131,19 @@ def inbox_state(chat: Mapping, me: str) -> str:
     return _words(STATUSES, chat.get("status"), "état")
 
 
+# How the user ended their live chat (claudia/user_side.py).
+USER_ENDINGS = {
+    "bouton": "L'utilisateur a mis fin à la discussion (bouton « Terminer la discussion »).",
+    "mots": "L'utilisateur a mis fin à la discussion en le disant dans ses messages.",
+    "nouvelle_conversation": "L'utilisateur a commencé une nouvelle conversation : la discussion est terminée.",
+}
+
+
 def chat_state(chat: Mapping, me: str) -> str:
     """A chat's state, as a sentence, on its own page."""
     status = chat.get("status")
+    if status in (CLOSED, CANCELLED) and chat.get("user_ended"):
+        return USER_ENDINGS.get(chat["user_ended"]) or "L'utilisateur a mis fin à la discussion."
     if status == ONGOING:
         return ("Vous avez cette discussion en charge." if chat.get("operator") == me
                 else f"Prise en charge par {chat.get('operator')}.")

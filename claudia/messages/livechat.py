@@ -34,7 +34,26 @@ MESSAGE_LAISSE = (
     "Sa réponse s'affichera ici la prochaine fois que vous ouvrirez la discussion."
 )
 MESSAGE_ANNULE = "D'accord, aucun message n'a été laissé."
+# A message left that says nothing an operator could answer (« ok »): sent only once confirmed.
+MESSAGE_COURT = (
+    "Votre message pour le support serait : « {message} ». Voulez-vous l'envoyer tel quel, ou "
+    "préférez-vous écrire votre demande ?"
+)
 FIN_CONSEILLER = "Le conseiller a terminé la discussion. ClaudIA reprend la conversation."
+# The user ends the live chat (the chat's « Terminer la discussion », or in words).
+DISCUSSION_TERMINEE = (
+    "C'est noté : vous avez mis fin à la discussion avec le conseiller. ClaudIA reprend la "
+    "conversation. Que puis-je faire pour vous ?"
+)
+# « Ne plus attendre » clicked (an old button) once an operator has joined.
+CONSEILLER_DEJA_LA = (
+    "Un conseiller vous a déjà rejoint. Pour mettre fin à la discussion, cliquez sur « Terminer la "
+    "discussion » ou dites « au revoir »."
+)
+# A message typed while the request waits: it is kept for the operator.
+MESSAGE_EN_ATTENTE = (
+    "Votre message est bien noté : le conseiller le lira en vous rejoignant. Merci de patienter."
+)
 REPONSE_AU_MESSAGE = "Réponse de {operateur}, conseiller du support, à votre message du {date} « {message} » :\n{reponse}"
 
 

@@ -50,12 +50,20 @@ def shot(page, name):
     page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
-def sign_in(page, login="marie.dupont"):
+def sign_in(page, login="marie.dupont", fresh=True):
+    """Signs in to the portal. The chat follows the account (a sign-in continues its recent
+    conversation): with `fresh`, the test starts with a new conversation, as « Nouvelle
+    conversation » does, so that one test's conversation is not the next one's."""
     page.goto("/")
     page.select_option("#login", login)
     page.fill("#password", PASSWORD)
     page.click("text=Se connecter")
     page.wait_for_selector("#open-chat")
+    if fresh:
+        status = page.evaluate("""async () => (await fetch("/chat/nouvelle", {method: "POST",
+            headers: {"Content-Type": "application/json",
+                      "X-CSRF-Token": document.querySelector('meta[name="csrf"]').content}})).status""")
+        assert status == 200
 
 
 def open_chat(page):

@@ -78,7 +78,8 @@ def test_thumbs_down_then_live_chat_with_an_operator(stack, admin):
     user.click("Contacter un agent")
     assert "un conseiller du support Chorus Pro va vous rejoindre" in user.text
     user.say("bonjour, il y a quelqu'un ?")
-    assert user.replies == []  # the assistant is silent during the live chat
+    # Waiting: a short acknowledgement, the words kept for the operator (#23).
+    assert "le conseiller le lira en vous rejoignant" in user.text and "/annuler" in user.payloads
 
     sophie = Operator(stack, "agent.durand")
     assert sophie.signed_in
@@ -186,8 +187,9 @@ def test_giving_up_a_wait_through_the_channel(stack):
     news = requests.get(channel(stack, "/updates"), params={"sender": user.sender}, headers=headers,
                         timeout=30).json()["live_chat"]
     assert news["status"] == "attente" and news["position"] >= 1 and news["estimate_minutes"] >= 1
-    assert user.say("allo ?") == []  # waiting: recorded, not answered
-    user.say("/annuler")  # the « Ne plus attendre » button, still accepted after a silent turn
+    user.say("allo ?")  # waiting: recorded for the operator, acknowledged (#23)
+    assert "le conseiller le lira en vous rejoignant" in user.text and "/annuler" in user.payloads
+    user.say("/annuler")  # the « Ne plus attendre » button, still accepted after the acknowledgement
     assert "vous ne patientez plus" in user.text
     assert user.pending()["live_chat"] is None
     user.say("c'est quoi un SIRET ?")
@@ -195,11 +197,14 @@ def test_giving_up_a_wait_through_the_channel(stack):
     user.say("je veux parler à un conseiller")
     user.say("laissez tomber")
     assert "vous ne patientez plus" in user.text
-    # Once an operator has taken the chat, the same words go to them.
+    # Once an operator has taken the chat, the same words go to them; « au revoir » ends it (#23).
     user.say("je veux parler à un conseiller")
     operator = Operator(stack, "agent.durand")
     handoff = [c for c in operator.chats() if c["conversation_id"] == user.sender][0]
     operator.post(handoff["id"], "take")
-    assert user.say("au revoir") == []
+    assert user.say("laissez tomber") == []
     assert operator.chat(handoff["id"])["handoff"]["status"] == "en_cours"
-    assert operator.post(handoff["id"], "close").status_code == 200
+    user.say("au revoir")
+    assert "vous avez mis fin à la discussion avec le conseiller" in user.text
+    assert operator.chat(handoff["id"])["handoff"]["status"] == "close"
+    assert operator.post(handoff["id"], "close").status_code == 409  # already ended by the user

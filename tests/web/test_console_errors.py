@@ -68,14 +68,20 @@ class UnreachableRasa(dict):
 
 
 def test_an_assistant_failure_is_told_in_french_to_the_consoles_script(accounts):
+    """Rasa failing every write: what the operator does is kept (the user's chat shows it from the
+    database) and the console is told, in French, that the transcript follows at Rasa's return (#23)."""
     handoff = services.handoffs().request("conv-1", None, {})
 
     async def test(client, events):
         await sign_in(client, "agent.durand", "mot-de-passe-1")
         csrf = await csrf_of(client)
         taken = await client.post(f"/console/api/chats/{handoff['id']}/take", headers={"X-CSRF-Token": csrf})
-        assert taken.status == 503 and taken.content_type == "application/json"
-        assert "L'assistant ne répond pas" in (await taken.json())["erreur"]
+        assert taken.status == 200 and taken.content_type == "application/json"
+        written = await client.post(f"/console/api/chats/{handoff['id']}/messages", json={"text": "Bonjour"},
+                                    headers={"X-CSRF-Token": csrf})
+        assert written.status == 200 and "dès le retour de l'assistant" in (await written.json())["info"]
+        told = [m["text"] for m in services.handoffs().outbox_after("conv-1")]
+        assert len(told) == 2 and "a rejoint la conversation" in told[0] and told[1] == "Bonjour"
 
     with_console(test, UnreachableRasa())
 

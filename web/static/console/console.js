@@ -90,6 +90,7 @@
   function setText(element, text) { if (element.textContent !== text) element.textContent = text; }
 
   function presence(chat) {
+    if (chat.user_signed_out) return "l'utilisateur s'est déconnecté du portail";
     if (chat.user_closed_page) return "l'utilisateur a fermé la page";
     if (chat.user_left) return "l'utilisateur ne donne plus de nouvelles";
     return "";
@@ -254,8 +255,10 @@
     const id = chat.dataset.id;
     const errorBox = document.getElementById("chat-error");
     const showError = (error) => setText(errorBox, told(error));
+    // An action's `info` (a message kept until the assistant is back) stays shown after the refresh.
     const act = (path, body) => api(`/console/api/chats/${id}/${path}`, { method: "POST", body: JSON.stringify(body || {}) })
-      .then(() => refreshChat(id)).catch(showError);
+      .then((answer) => refreshChat(id).catch(showError).then(() => { if (answer.info) setText(errorBox, answer.info); }))
+      .catch(showError);
     // Taking a chat another operator has is a separate action, confirmed first; the user is told once.
     const takeOver = (from, name) => {
       const asked = `Cette discussion est prise en charge par ${name}. Voulez-vous la reprendre à sa place ? ` +

@@ -13,17 +13,29 @@
   const opener = document.getElementById("open-chat");
   const unread = document.getElementById("unread");
   const stopWaiting = document.getElementById("stop-waiting");
+  const endChat = document.getElementById("end-chat");
+  const STOP_WAITING = "Ne plus attendre";
   const LINK_HOSTS = ["communaute.chorus-pro.gouv.fr", "chorus-pro.gouv.fr", "portail.chorus-pro.gouv.fr"];
   const TIMEOUT_MS = 10000;
   const UNREACHABLE = "ClaudIA est momentanément indisponible. Réessayez dans quelques instants.";
+  // Slow, not lost: the message is sent again with the same id until its answer comes, and is
+  // answered once (the server keeps the answer of an id it has seen).
+  const SLOW = "ClaudIA met trop de temps à répondre : votre message est bien reçu, sa réponse " +
+    "s'affichera ici dès qu'elle sera prête.";
+  const SLOW_NEWS = "ClaudIA met trop de temps à répondre : nouvel essai automatique dans quelques instants.";
+  const FOLLOW_UP_MS = 3000;
+  const FOLLOW_UPS = 20;
   const tabs = "BroadcastChannel" in window ? new BroadcastChannel("claudia-chat") : null;
   let lastPushed = 0;
   let loaded = false;
   let outOfSync = false;
   let unreadCount = 0;
   let baseline = false;
+  let conversation = null;  // which conversation is shown (the account's may change in another browser)
+  let liveStatus = null;  // attente | en_cours | null: buttons of a past state are disabled
 
   async function call(method, path, body) {
+    const slow = path === "/chat/messages" ? SLOW : SLOW_NEWS;
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), TIMEOUT_MS);
     let response;
@@ -34,15 +46,51 @@
         body: body ? JSON.stringify(body) : undefined,
       });
     } catch (error) {
-      throw new Error(error.name === "AbortError"
-        ? "ClaudIA met trop de temps à répondre. Réessayez dans quelques instants." : UNREACHABLE);
+      throw Object.assign(new Error(error.name === "AbortError" ? slow : UNREACHABLE),
+        { slow: error.name === "AbortError" });
     } finally {
       clearTimeout(timer);
     }
     const data = await response.json().catch(() => null);
     if (response.status === 401) throw new Error("Votre session a expiré : reconnectez-vous au portail.");
+    if (response.status === 504) throw Object.assign(new Error(slow), { slow: true });
     if (!response.ok && !Array.isArray(data)) throw new Error((data && data.erreur) || UNREACHABLE);
     return data;
+  }
+
+  function newClientId() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  }
+
+  // The answer to a message (a list), or null while the assistant is still on it (slow, or 202).
+  async function deliver(message, clientId) {
+    try {
+      const data = await call("POST", "/chat/messages", { message, client_id: clientId });
+      return Array.isArray(data) ? data : null;
+    } catch (error) {
+      if (error.slow) return null;
+      throw error;
+    }
+  }
+
+  async function answered(replies) {
+    const fresh = await news();  // the place in the queue, or the end of the wait, with the answer
+    showReplies(replies);
+    showAlert("");
+    await poll(fresh);
+    if (tabs) tabs.postMessage("changed");
+  }
+
+  // Asks again for the answer of a slow message (same id: never handled twice).
+  function followUp(message, clientId, attempt) {
+    if (attempt > FOLLOW_UPS) { outOfSync = true; return; }  // the next poll shows the conversation as it is
+    setTimeout(async () => {
+      let replies = null;
+      try { replies = await deliver(message, clientId); } catch (error) { /* away for now: ask again */ }
+      if (replies) await answered(replies); else followUp(message, clientId, attempt + 1);
+    }, FOLLOW_UP_MS);
   }
 
   function showAlert(text) { alertBox.textContent = text || ""; }
@@ -104,7 +152,8 @@
       choice.textContent = button.title;
       if (/^\/evaluer_/.test(button.payload)) choice.classList.add("vote");
       if (state && state.chosen === button.payload) choice.setAttribute("aria-pressed", "true");
-      choice.disabled = Boolean(state && !state.active);
+      choice.disabled = Boolean(state && !state.active) || (button.title === STOP_WAITING && liveStatus !== "attente");
+      if (button.title === STOP_WAITING) choice.classList.add("stop-waiting-choice");
       choice.addEventListener("click", () => {
         for (const other of group.querySelectorAll("button")) other.disabled = true;
         choice.setAttribute("aria-pressed", "true");
@@ -119,6 +168,7 @@
   function operatorLabel(name) { return `${name || "Conseiller"} · conseiller du support`; }
 
   function showHistory(data) {
+    liveStatus = data.live_chat ? data.live_chat.status : null;
     list.replaceChildren();
     for (const line of data.messages || []) {
       if (line.author === "utilisateur") { addLine("user", line.text, "Vous"); continue; }
@@ -128,6 +178,7 @@
       addChoices(item, line.buttons, line);
     }
     lastPushed = Math.max(lastPushed, data.last_pushed || 0);
+    conversation = data.conversation || conversation;
     showLive(data.live_chat);
     loaded = true;
     outOfSync = false;
@@ -159,10 +210,16 @@
   }
 
   function showLive(live) {
+    liveStatus = live ? live.status : null;
     panel.classList.toggle("live", Boolean(live));
     const status = document.getElementById("live-status");
     status.hidden = !live;
     stopWaiting.hidden = !live || live.status !== "attente";
+    endChat.hidden = !live || live.status !== "en_cours";
+    // « Ne plus attendre » in the messages belongs to the wait: not once an operator joined or it ended.
+    for (const button of list.querySelectorAll(".stop-waiting-choice")) {
+      if (liveStatus !== "attente") button.disabled = true;
+    }
     let text = "";
     if (live && live.status === "en_cours") text = "Vous êtes en relation avec un conseiller du support.";
     else if (live && live.position) {
@@ -189,10 +246,14 @@
     if (!message) return;
     addLine("user", shown || message, "Vous");
     typing.textContent = "ClaudIA écrit…";
+    const clientId = newClientId();
     try {
-      showReplies(await call("POST", "/chat/messages", { message }));
-      showAlert("");
-      if (tabs) tabs.postMessage("changed");
+      const replies = await deliver(message, clientId);
+      if (replies) await answered(replies);
+      else {
+        showAlert(SLOW);
+        followUp(message, clientId, 1);
+      }
     } catch (error) {
       showAlert(error.message);
       outOfSync = true;  // the next successful poll reloads the conversation from the server
@@ -202,9 +263,17 @@
     }
   }
 
-  async function poll() {
+  async function news() {
+    try { return await call("GET", `/chat/updates?after=${lastPushed}`); } catch (error) { return null; }
+  }
+
+  // `fetched`: news already asked for (an answer and the state it leads to are shown together).
+  async function poll(fetched) {
     try {
-      const data = await call("GET", `/chat/updates?after=${lastPushed}`);
+      const data = fetched || await call("GET", `/chat/updates?after=${lastPushed}`);
+      if (loaded && data && data.conversation && conversation && data.conversation !== conversation) {
+        outOfSync = true;  // a new conversation was started from another browser of this account
+      }
       if (outOfSync && !panel.hidden) { await load(); return; }
       const pushed = (data && data.messages) || [];
       if (!loaded) {
@@ -238,8 +307,17 @@
   opener.addEventListener("click", open);
   document.getElementById("close-chat").addEventListener("click", close);
   panel.addEventListener("keydown", (event) => { if (event.key === "Escape") close(); });
-  stopWaiting.addEventListener("click", () => send("/annuler", "Ne plus attendre"));
+  stopWaiting.addEventListener("click", () => send("/annuler", STOP_WAITING));
+  endChat.addEventListener("click", async () => {
+    endChat.disabled = true;
+    try {
+      const data = await call("POST", "/chat/terminer");
+      await answered(data.messages);
+    } catch (error) { showAlert(error.message); } finally { endChat.disabled = false; }
+  });
   document.getElementById("new-chat").addEventListener("click", async () => {
+    if (liveStatus && !window.confirm("Une discussion avec un conseiller est en cours : commencer une " +
+        "nouvelle conversation y mettra fin. Voulez-vous continuer ?")) return;
     try {
       await call("POST", "/chat/nouvelle");
       lastPushed = 0;
@@ -264,11 +342,10 @@
     fetch("/chat/quitter", { method: "POST", keepalive: true, credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: "{}" });
   });
-  // News every 3 s while the panel is open or a live chat is on; every 15 s otherwise.
+  // News every 1.5 s while the panel is open, 3 s while a live chat is on behind it, 15 s otherwise.
   async function pollLoop() {
     await poll();
-    const busy = !panel.hidden || panel.classList.contains("live");
-    setTimeout(pollLoop, busy ? 3000 : 15000);
+    setTimeout(pollLoop, !panel.hidden ? 1500 : panel.classList.contains("live") ? 3000 : 15000);
   }
   pollLoop();
 })();
