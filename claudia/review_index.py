@@ -28,7 +28,7 @@ from sqlalchemy import bindparam, create_engine, func, insert, select, text, upd
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from claudia import review_logins
+from claudia import review_logins, review_tags
 from claudia.db import Database
 from claudia.params import unstorable
 from claudia.models import Conversation, Feedback, Handoff, JournalEntry
@@ -240,6 +240,7 @@ class ReviewIndexer:
             row["login"] = owners.get(row["sender_id"])
             row["id"] = connection.execute(insert(ReviewConversation).values(
                 sender_id=row["sender_id"], login=row["login"])).inserted_primary_key[0]
+        review_tags.label_new_conversations(connection, missing)  # « test » for testers, labels put early
 
     def _add_stats(self, connection: Connection, folder: Folder) -> None:
         for key in set(folder.stats) | set(folder.sums):

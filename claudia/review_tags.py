@@ -12,7 +12,7 @@ import json
 import unicodedata
 from typing import Dict, Iterable, List
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -137,3 +137,36 @@ def copy_to_index(session: Session, sender_id: str) -> List[str]:
             session.execute(insert(ReviewLabel), [{"conversation_id": indexed.id, "kind": "t", "value": t,
                                                    "ended": indexed.ended} for t in tags])
     return tags
+
+
+def label_new_conversations(connection, rows: Iterable[Dict]) -> None:
+    """Conversations the index has just created (`id`, `sender_id`, `login`, in the indexer's
+    transaction): a test identity's conversation is labelled « test » (claudia/testers.py), and
+    labels put before the conversation was indexed come into the index with it."""
+    from claudia.testers import TEST_TAG, is_test_login
+
+    rows = [row for row in rows if row.get("id") is not None]
+    for row in rows:
+        if is_test_login(row.get("login")):
+            present = connection.execute(select(ReviewTag.id).where(ReviewTag.sender_id == row["sender_id"],
+                                                                    ReviewTag.tag == TEST_TAG)).first()
+            if present is None:
+                connection.execute(insert(ReviewTag).values(sender_id=row["sender_id"], tag=TEST_TAG,
+                                                            added_by="invitation de testeur", added_at=utcnow()))
+    by_sender = {row["sender_id"]: row for row in rows}
+    senders = sorted(by_sender)
+    for start in range(0, len(senders), 500):
+        found: Dict[str, List[str]] = {}
+        for sender_id, tag in connection.execute(select(ReviewTag.sender_id, ReviewTag.tag).where(
+                ReviewTag.sender_id.in_(senders[start:start + 500]))):
+            found.setdefault(sender_id, []).append(tag)
+        for sender_id, tags in found.items():
+            tags = sorted(set(tags), key=fold)
+            conversation = by_sender[sender_id]["id"]
+            connection.execute(update(C).where(C.id == conversation).values(tags=json.dumps(tags, ensure_ascii=False)))
+            connection.execute(delete(ReviewLabel).where(ReviewLabel.conversation_id == conversation,
+                                                         ReviewLabel.kind == "t"))
+            connection.execute(insert(ReviewLabel), [{"conversation_id": conversation, "kind": "t", "value": tag,
+                                                      "ended": by_sender[sender_id].get("ended") or 0.0}
+                                                     for tag in tags])
+

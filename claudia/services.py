@@ -16,6 +16,7 @@ from claudia.waiting import WaitingRoom
 from claudia.opening_hours import OpeningHours, parse_closed_dates
 from claudia.registry import Registry
 from claudia.sirene import SireneSource, build_sirene
+from claudia.testers import RoutedRegistry, test_db_url
 
 _lock = threading.Lock()
 _settings: Optional[Settings] = None
@@ -31,7 +32,13 @@ def settings() -> Settings:
 
 
 def registry() -> Registry:
-    return Registry(get_database(settings().db_url))
+    """The real registry; a test identity's reads and writes go to the test registry (claudia/testers.py)."""
+    return RoutedRegistry(Registry(get_database(settings().db_url)), test_registry)
+
+
+def test_registry() -> Registry:
+    """The testers' registry: a database of its own, seeded from the demo data (CLAUDIA_TEST_DB_URL)."""
+    return Registry(get_database(test_db_url(settings().db_url)))
 
 
 def conversations() -> Conversations:

@@ -12,11 +12,13 @@ import asyncio
 import json
 import logging
 import threading
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from sqlalchemy import select, text
 
+from claudia.data_versions import DataVersions
 from claudia.db import Database
 from claudia.params import printable_in
 from claudia.models import Feedback, Handoff, JournalEntry
@@ -26,6 +28,7 @@ from claudia.review_queries import Filters, MessageFilters, ReviewQueries, iso  
 from claudia.review_store import CONFIRMED, CORRECTED, ReviewStore
 from claudia.review_tags import ReviewTags
 from web.cpu_meter import CpuMeter
+from web.review_commits import corrections_message, story_message
 from web.review_story import StoryFile
 from web.review_training import Outcome, TrainingData, clean_text
 
@@ -43,7 +46,8 @@ LONGEST_INDEX_WAIT_SECONDS = 30.0
 class Review:
     def __init__(self, database: Database, tracker_url: str, threshold: float = 0.7,
                  corrections_file: Optional[Path] = None, stories_file: Optional[Path] = None,
-                 domain_file: Optional[Path] = None, nlu_dir: Optional[Path] = None, batch: int = 2000):
+                 domain_file: Optional[Path] = None, nlu_dir: Optional[Path] = None, batch: int = 2000,
+                 versions: Optional[DataVersions] = None):
         root = Path(__file__).resolve().parents[1]
         self.db = database
         self.threshold = threshold
@@ -56,6 +60,8 @@ class Review:
                                      nlu_dir if nlu_dir is not None else root / "data" / "nlu")
         self.stories = StoryFile(tracker_url, stories_file or root / "tests" / "stories" / "test_revues.yml",
                                  domain_file or root / "domain.yml")
+        # Every change of the training data and stories is a commit of the data repository (None: not versioned).
+        self.versions = versions
 
     # -- keeping the index up to date ------------------------------------------------------------
     def refresh(self) -> int:
@@ -162,15 +168,22 @@ class Review:
         self.refresh()
         return self.tags.remove(cid, tag)
 
+    def _recording(self, reviewer: str, reviewer_name: Optional[str]):
+        return self.versions.recording(reviewer, reviewer_name) if self.versions else nullcontext(None)
+
     def review_messages(self, ids: Iterable[int], reviewer: str, known_intents: Iterable[str],
-                        intent: Optional[str] = None) -> Outcome:
-        """Confirms (intent None: the prediction was right) or corrects the messages into the training data."""
+                        intent: Optional[str] = None, reviewer_name: Optional[str] = None) -> Outcome:
+        """Confirms (intent None: the prediction was right) or corrects the messages into the training data
+        (a commit of the data repository, the reviewer its author, when versioned)."""
         self.refresh()
         messages = self.queries.messages_by_id(sorted({int(i) for i in ids})[:500])
         comments = [m for m in messages if m["status"] == COMMENT]  # not requests: never training data
         messages = [m for m in messages if m["status"] != COMMENT]
         pairs = [(m["text"], intent or m["intent"]) for m in messages]
-        outcome = self.training.add(pairs, known_intents)
+        with self._recording(reviewer, reviewer_name) as recording:
+            outcome = self.training.add(pairs, known_intents)
+            if recording is not None and (outcome.added or outcome.moved):
+                recording.describe(*corrections_message(outcome, intent))
         refused = {raw for raw, _ in outcome.refused} | {clean_text(raw) for raw, _ in outcome.refused}
         done = [m for m in messages if m["text"] not in refused and clean_text(m["text"]) not in refused]
         outcome.refused += [(m["text"], "un commentaire d'évaluation n'est pas une demande à classer")
@@ -189,11 +202,26 @@ class Review:
         return await self.stories.steps(cid)
 
     async def save_story(self, cid: str, name: str, actions: Optional[Dict[int, str]] = None,
-                         intents: Optional[Dict[int, str]] = None,
-                         existing: Optional[str] = None) -> Tuple[str, Optional[str]]:
+                         intents: Optional[Dict[int, str]] = None, existing: Optional[str] = None,
+                         reviewer: str = "", reviewer_name: Optional[str] = None) -> Tuple[str, Optional[str]]:
         """Saves the test story; returns its name and whether a story of that name was replaced or
-        kept beside it (StoryExists when the name is taken and `existing` does not say which)."""
-        return await self.stories.save(cid, name, actions, intents, existing)
+        kept beside it (StoryExists when the name is taken and `existing` does not say which). When
+        versioned, the story is a commit of the data repository with the reviewer as its author."""
+        if self.versions is None:
+            return await self.stories.save(cid, name, actions, intents, existing)
+        steps = {step["index"]: step.get("intent") or step.get("name") for step in await self.stories.steps(cid)}
+        changed_actions = {i: a for i, a in (actions or {}).items() if steps.get(i) != a}
+        changed_intents = {i: a for i, a in (intents or {}).items() if steps.get(i) != a}
+        recording_block = self.versions.recording(reviewer, reviewer_name)
+        recording = await asyncio.to_thread(recording_block.__enter__)
+        try:
+            saved, done = await self.stories.save(cid, name, actions, intents, existing)
+            recording.describe(*story_message(cid, saved, done, changed_actions, changed_intents))
+        except BaseException as error:
+            await asyncio.to_thread(recording_block.__exit__, type(error), error, error.__traceback__)
+            raise
+        await asyncio.to_thread(recording_block.__exit__, None, None, None)
+        return saved, done
 
     def dashboard(self) -> Dict[str, Any]:
         self.refresh()

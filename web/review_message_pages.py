@@ -12,6 +12,7 @@ from typing import Dict, List, Optional
 from aiohttp import web
 
 from claudia import params
+from claudia.data_versions import VersioningError
 from claudia.review_queries import MessageFilters
 from web.review_story import KEEP_BOTH, REPLACE, StoryExists
 from web.review_web import INTENTS, REVIEW, back_to, conversation_path, encode, render, reviewer_required
@@ -62,8 +63,8 @@ async def review_messages(request: web.Request) -> web.StreamResponse:
         back += f"#m-{ids[0]}"
     try:
         outcome = await asyncio.to_thread(request.app[REVIEW].review_messages, ids, request["user"].login,
-                                          intents, intent)
-    except ValueError as error:
+                                          intents, intent, request["user"].name)
+    except (ValueError, VersioningError) as error:
         raise back_to(request, back, str(error), error=True)
     raise back_to(request, back, outcome.summary())
 
@@ -109,10 +110,11 @@ async def save_story(request: web.Request) -> web.StreamResponse:
     actions, intents = _choices(form, "action-"), _choices(form, "intent-")  # a bad step number: a 400
     existing = form.get("existing") if form.get("existing") in (REPLACE, KEEP_BOTH) else None
     try:
-        name, done = await request.app[REVIEW].save_story(cid, str(form.get("name", "")), actions, intents, existing)
+        name, done = await request.app[REVIEW].save_story(cid, str(form.get("name", "")), actions, intents, existing,
+                                                          request["user"].login, request["user"].name)
     except StoryExists as conflict:  # the same name twice: the maintainer chooses, nothing written yet
         return await _story_editor(request, cid, conflict.name, actions, intents, conflict)
-    except ValueError as error:
+    except (ValueError, VersioningError) as error:
         raise back_to(request, conversation_path(cid) + "/histoire", str(error), error=True)
     what = {REPLACE: f"l'histoire « {name} » a remplacé celle du même nom",
             KEEP_BOTH: f"histoire « {name} » ajoutée à côté de celle du même nom"}.get(

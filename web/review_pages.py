@@ -21,6 +21,7 @@ from claudia.review_queries import Filters
 from claudia.review_store import csv_lines
 from web import bad_input
 from web.review import Review
+from web.review_history import add_history_routes
 from web.review_message_pages import add_message_routes
 from web.review_training import intents_of
 from web.review_web import (FLASHES, INTENTS, OUTCOME_LABELS, OUTCOME_OPTIONS, REVIEW, back_to, conversation_path,
@@ -174,6 +175,7 @@ def add_review(app: web.Application, review: Review, domain_file: Path, backgrou
     app.router.add_post("/console/revue/conversations/{cid}/etiquettes", add_tag)
     app.router.add_post("/console/revue/conversations/{cid}/etiquettes/retirer", remove_tag)
     add_message_routes(app)
+    add_history_routes(app)
     app.router.add_static("/console/revue/static", STATIC)
     if background:
         app.on_startup.append(_start_indexer)
