@@ -77,7 +77,7 @@ fuzz: setup train
 	FUZZ_COUNT=1500 $(PY) -m pytest -q tests/e2e/test_fuzz.py
 
 ## Side-by-side benchmark with a stock `rasa init` assistant (about 25 minutes); writes bench/results.md.
-## Parts alone: make bench BENCH=length (or load, nlu, soak; comma-separated), written to results/.
+## Parts alone: make bench BENCH=length (or load, nlu, soak, metrics; comma-separated), written to results/.
 BENCH ?=
 bench: setup
 	$(PY) -m bench.run_bench $(if $(BENCH),--only $(BENCH))

@@ -1,13 +1,14 @@
 """ClaudIA side by side with a stock `rasa init` assistant, on this machine, in one run.
 
-  python -m bench.run_bench [--quick] [--only load,length,nlu,soak] [--soak SECONDS]
+  python -m bench.run_bench [--quick] [--only load,length,nlu,soak,metrics] [--soak SECONDS]
   make bench [BENCH=load,length]
 
 Measures, through HTTP on loopback: turn latency (p50/p95/p99) and throughput with 1, 20
 and 100 concurrent scripted conversations; cold start (process start to first answered
 message); resident memory of every server process; training time from scratch; how a
 turn's latency grows with the conversation (bench/length.py, up to 300 turns); ClaudIA's
-NLU quality by 5-fold cross-validation; a soak. A full run writes bench/results.md and
+NLU quality by 5-fold cross-validation; a soak; the metrics' cost (throughput with metrics
+on and off, bench/metrics_cost.py). A full run writes bench/results.md and
 bench/latency.png; a partial run (--only) writes results/bench-<parts>.md.
 """
 from __future__ import annotations
@@ -24,12 +25,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from bench import length
+from bench import length, metrics_cost
 from bench.load import first_answer, run_load, soak
 from bench.report import ratio_lines
-from bench.servers import (BENCH, CONCURRENCY, RASA, ROOT, prepare_ours, prepare_stock, pss_mb, rss_mb)
+from bench.servers import (BENCH, CONCURRENCY, RASA, ROOT, behind_proxy, prepare_ours, prepare_stock, pss_mb,
+                           rss_mb)
 
-PARTS = ("load", "length", "nlu", "soak")
+PARTS = ("load", "length", "nlu", "soak", "metrics")
 
 
 def cross_validation(work: Path, env: Dict[str, str], folds: int) -> Dict[str, object]:
@@ -126,7 +128,8 @@ def main() -> None:
         print(f"stock trained in {stock.train_seconds:.0f}s", flush=True)
         assistants.append(stock)
     if args.only & {"load", "length", "soak"}:
-        ours = prepare_ours(work, env, max(concurrency))
+        # As `make run` lays it out: HAProxy in front, the Rasa workers a port each (issue #26).
+        ours = behind_proxy(prepare_ours(work, env, max(concurrency)), work)
         results["train"]["ClaudIA"] = ours.train_seconds
         print(f"ClaudIA trained in {ours.train_seconds:.0f}s", flush=True)
         assistants.append(ours)
@@ -134,7 +137,10 @@ def main() -> None:
         measure(assistant, concurrency, results, args)
     if "nlu" in args.only:
         results["cv"] = cross_validation(work, env, folds)
-    lines = header(args) + ratio_lines(results, concurrency, folds)
+    lines = header(args) + (ratio_lines(results, concurrency, folds) if args.only - {"metrics"} else [])
+    if "metrics" in args.only:
+        results["metrics"] = metrics_cost.measure(work, env, quick=args.quick)
+        lines += metrics_cost.report(results["metrics"])
     if results.get("length"):
         lines += ["", f"## Latency against the conversation's length (one conversation, {args.turns} turns)", ""]
         lines += length.report(results["length"])
@@ -163,7 +169,8 @@ def header(args) -> List[str]:
         f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "
         f"through HTTP on loopback; parts: {', '.join(sorted(args.only))}. `make bench` reproduces it.",
         "",
-        "ClaudIA: started as `make run` starts it (action server, Rasa server with 2 worker processes, web front), a full "
+        "ClaudIA: started as `make run` starts it (HAProxy in front, action server, Rasa server with 2 worker processes, "
+        "web front), a full "
         "activation through the authenticated channel (4 turns: request with the SIRET, structure confirmed, action "
         "confirmed, thumbs up), SIRENE from the CSV source, SQLite registry and tracker store. Stock: `rasa init`'s "
         "assistant (default config: DIET, TED, Memoization, Rule), REST channel, 4 turns of its own stories, "

@@ -148,6 +148,51 @@ def prepare_stock(work: Path, env: Dict[str, str]) -> Assistant:
     return assistant
 
 
+def behind_proxy(ours: "Assistant", work: Path, ports: bool = False) -> "Assistant":
+    """The same servers as `make run` lays them out: HAProxy in front (scripts/proxy_config.py),
+    the Rasa workers on a loopback port each (scripts/worker_ports.py), the web front behind it.
+    The bench talks to the proxy's public channel port with the per-address limits raised (every
+    conversation of the bench comes from one address). HAProxy is the first server, so that
+    `servers[-1]` stays the Rasa server (cold start is timed from it)."""
+    import shutil as _shutil
+    import socket as _socket
+
+    from scripts import proxy_config
+
+    actions, web, rasa = ours.servers
+    import random as _random
+
+    while True:  # consecutive free ports for the workers, below the kernel's ephemeral range (32768-)
+        first = _random.randrange(20000, 32000)
+        try:
+            with _socket.socket() as one, _socket.socket() as two:
+                one.bind(("127.0.0.1", first))
+                two.bind(("127.0.0.1", first + 1))
+            break
+        except OSError:
+            continue
+    public = free_port()
+    env = dict(rasa.env, SANIC_PROXIES_COUNT="1", **({"CLAUDIA_RASA_WORKER_PORTS": "1"} if ports else {}))
+    command = list(rasa.command)
+    command[command.index("--port") + 1] = str(first)
+    workers = int(env.get("CLAUDIA_RASA_WORKERS", "2"))
+    # `make run`: the workers share one port behind their accept gate; `ports`: a port each.
+    addresses = [("127.0.0.1", first + n) for n in range(workers)] if ports else [("127.0.0.1", first)]
+    layout = proxy_config.Layout(channel_port=public, web_port=free_port(), internal_port=free_port(),
+                                 rasa=addresses, workers_per_server=1 if ports else workers,
+                                 web=("127.0.0.1", int(web.env["CLAUDIA_WEB_PORT"])))
+    limits = proxy_config.Limits(connections_per_address=10_000, requests_per_address=10_000_000)
+    config = work / "haproxy.cfg"
+    config.write_text(proxy_config.config_text(layout, limits), encoding="utf-8")
+    haproxy = _shutil.which("haproxy") or "/usr/sbin/haproxy"
+    servers = [Server("ClaudIA proxy", [haproxy, "-db", "-f", str(config)], rasa.cwd, env, work / "haproxy.log"),
+               actions, web, Server("ClaudIA rasa", command, rasa.cwd, env, work / "rasa-proxied.log")]
+    proxied = Assistant(ours.name, f"http://127.0.0.1:{public}/webhooks/connected/webhook", ours.headers_for,
+                        ours.script_for, servers, train_seconds=ours.train_seconds)
+    proxied.reset_registry = ours.reset_registry  # type: ignore[attr-defined]
+    return proxied
+
+
 def prepare_ours(work: Path, env: Dict[str, str], conversations: int, model: Optional[Path] = None) -> Assistant:
     """ClaudIA with a registry of `conversations` structures; trained here unless `model` is given."""
     sirets = synthetic_sirets(conversations)

@@ -39,14 +39,15 @@ from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from claudia import messages, params, services
-from channels import guards, history, speedups, waiting
-from claudia.assertions import SEAL_KEY, digest
+from channels import guards, history, metrics_hooks, once, speedups, waiting
+from claudia.assertions import SEAL_KEY, digest, sealed_intent
 from claudia.conversations import valid_sender_id
 from claudia.identity import bearer_token, token_expiry, verify_token
 from claudia.typed_buttons import button_for
 
 logger = logging.getLogger(__name__)
 speedups.apply()
+metrics_hooks.install()  # times Rasa's stages of each turn (claudia/metrics.py)
 # Set by scripts/serve_rasa.py when the Rasa server runs several workers.
 CLOSE_CONNECTIONS_ENV = "CLAUDIA_RASA_CLOSE_CONNECTIONS"
 
@@ -91,12 +92,19 @@ class ConnectedInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            meter, status = metrics_hooks.TurnMeter(), 500
             try:
-                return await self._receive(request, on_new_message)
+                # A message sent again (same client_id, after a timeout) is answered once.
+                answer = await once.answered_once(request, lambda: self._receive(request, on_new_message, meter))
+                status = answer.status
+                return answer
             except SQLAlchemyError:
                 logger.exception("database unavailable")
                 sender = (_json_body(request) or {}).get("sender")
+                status = 503
                 return _bot_reply(sender if isinstance(sender, str) else "", messages.INCIDENT_TECHNIQUE, status=503)
+            finally:
+                meter.finish(status)
 
         @webhook.route("/messages", methods=["GET"])
         async def pending(request: Request) -> HTTPResponse:
@@ -140,7 +148,8 @@ class ConnectedInput(InputChannel):
         })
 
     async def _receive(
-        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        meter: metrics_hooks.TurnMeter,
     ) -> HTTPResponse:
         body = _json_body(request)
         sender_id = body.get("sender") if body else None
@@ -164,6 +173,7 @@ class ConnectedInput(InputChannel):
         token = bearer_token(request.headers.get("Authorization"))
         identity = verify_token(token, settings.jwt_secret, settings.jwt_audience)
         login = identity.login if identity else None
+        meter.user = "connecte" if login else "anonyme"
         conversations = services.conversations()
         if login is None:  # the limits first: a refused message writes nothing, not even its conversation
             refusal = await _in_thread(guards.anonymous_refusal, request.remote_addr or request.ip,
@@ -184,12 +194,14 @@ class ConnectedInput(InputChannel):
         # Understood here (Rasa then reuses this parse, so NLU runs once) so that the
         # record says what the message meant, whatever a tracker may later claim.
         clicked = button_for(text, turn.titles)  # « envoyer » typed at « Envoyer / Annuler »
+        meter.parse_started()
         parse_data = await request.app.ctx.agent.parse_message(clicked or text)
+        meter.parsed(parse_data)
         if clicked:
             parse_data.update(text=text, bouton=clicked)
         if login is not None:  # parse_data is Rasa's, so the seal reaches the tracker's latest_message
             parse_data[SEAL_KEY] = services.assertions().seal(
-                message_id, sender_id, login, text, (parse_data.get("intent") or {}).get("name"),
+                message_id, sender_id, login, text, sealed_intent((parse_data.get("intent") or {}).get("name"), text),
                 turn.prompt_hash, token_expiry(token))
         collector = CollectingOutputChannel()
         await on_new_message(
@@ -199,6 +211,7 @@ class ConnectedInput(InputChannel):
         if not collector.messages:  # a paused conversation: maybe the user gives up waiting
             collector.messages.extend(await waiting.after_silent_turn(request.app.ctx.agent, sender_id, text))
         answered = bool(collector.messages)
+        meter.silent = not answered
         try:  # silent turns count too (a live chat); only answers change the offered buttons
             await _in_thread(
                 conversations.remember_turn, sender_id,

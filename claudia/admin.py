@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sqlite3
 import subprocess
 import sys
@@ -131,7 +132,18 @@ def _purge(args: argparse.Namespace) -> int:
     if not args.loop:
         print(json.dumps(one_pass()))
         return 0
-    retention.purge_periodically(one_pass, settings.purge_every_seconds, lambda line: print(line, flush=True))
+    # The supervised job logs like the servers (claudia/log_format.py): one line per pass, its
+    # counts (or its error) as fields.
+    from claudia import log_format
+
+    log_format.configure("purge")
+    passes = logging.getLogger("claudia.retention")
+
+    def say(line: str) -> None:
+        fields = json.loads(line)
+        passes.log(logging.WARNING if "error" in fields else logging.INFO, "retention pass", extra=fields)
+
+    retention.purge_periodically(one_pass, settings.purge_every_seconds, say)
     return 0
 
 

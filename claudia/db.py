@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from claudia import models, review_models  # noqa: F401 (their tables, on Base's metadata, are created here)
+from claudia import livechat_models, models, review_models  # noqa: F401 (their tables, on Base's metadata, are created here)
 from claudia.table_base import Base
 from claudia.safe_paths import check_directory, check_sqlite_location
 from claudia.writer_turn import WriterTurn

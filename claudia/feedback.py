@@ -5,6 +5,7 @@ from typing import List, Optional
 
 from sqlalchemy import select
 
+from claudia import metrics
 from claudia.db import Database
 from claudia.models import Feedback, utcnow
 
@@ -48,7 +49,10 @@ class FeedbackStore:
             )
             session.add(entry)
             session.flush()
-            return entry.as_dict()
+            stored = entry.as_dict()
+        known_reason = reason if not reason or reason in REASONS else metrics.OTHER
+        metrics.EVALUATIONS.labels(metrics.vote_label(vote), metrics.code(known_reason, "evaluation_reason")).inc()
+        return stored
 
     def for_conversation(self, conversation_id: str) -> List[dict]:
         with self.db.read() as session:

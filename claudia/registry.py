@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from claudia import metrics
 from claudia.db import Database
 from claudia.models import (
     KIND_PUBLIC,
@@ -201,10 +202,17 @@ class Registry:
                 structure.updated_at = utcnow()
                 session.add(_entry(attempt, DONE, None))
                 session.flush()
-                return structure.as_dict()
+                stored = structure.as_dict()
         except Refusal as refusal:
+            metrics.REGISTRY_WRITES.labels("refused").inc()
             self.record(attempt, REFUSED, refusal.reason)
             raise
+        except Exception:
+            metrics.REGISTRY_WRITES.labels("error").inc()
+            raise
+        metrics.REGISTRY_WRITES.labels("done").inc()
+        _count(attempt, DONE, None)
+        return stored
 
     @staticmethod
     def _lock_in_order(session: Session, attempt: Attempt) -> None:
@@ -230,6 +238,7 @@ class Registry:
         """Journals an attempt that changed nothing (refused, abandoned)."""
         with self.db.write() as session:
             session.add(_entry(attempt, outcome, reason, detail))
+        _count(attempt, outcome, reason)
 
     # -- administration --------------------------------------------------
     def replace_all(self, data: dict) -> Dict[str, int]:
@@ -246,6 +255,12 @@ class Registry:
             session.flush()
             session.add_all(roles)
         return {"structures": len(structures), "users": len(users), "roles": len(roles)}
+
+
+def _count(attempt: Attempt, outcome: str, reason: Optional[str]) -> None:
+    """A journaled outcome, in the metrics (codes only: never the SIRET nor the login)."""
+    metrics.PROCEDURES.labels(metrics.code(attempt.operation, "operation"), metrics.code(outcome, "outcome"),
+                              metrics.code(reason, "reason")).inc()
 
 
 def _entry(attempt: Attempt, outcome: str, reason: Optional[str], detail: str = "") -> JournalEntry:

@@ -12,6 +12,8 @@ Bodies over CLAUDIA_ACTIONS_MAX_BODY bytes (16 MB) are refused with 413.
 ACTIONS_HOST (127.0.0.1), ACTIONS_PORT (5055), ACTION_SERVER_SANIC_WORKERS (worker processes,
 killed with the server: scripts/worker_processes.py), CLAUDIA_ACTION_THREADS (4: each action
 call runs in one of these threads, scripts/action_threads.py).
+Logs in ClaudIA's format (claudia/log_format.py) with each request's id; `/health/live` and
+`/health/ready` answer without the secret (scripts/sanic_requests.py).
 """
 from __future__ import annotations
 
@@ -24,7 +26,8 @@ from sanic import Sanic, response
 from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 
-from scripts import action_threads
+from claudia import log_format
+from scripts import action_threads, metrics_dir, sanic_requests
 from scripts.endpoints import HEADER, TOKEN_ENV
 from scripts.private_files import make_private
 from scripts.worker_processes import prepare_workers
@@ -36,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 def create_app(token: str, max_body: int = DEFAULT_MAX_BODY) -> Sanic:
     from rasa_sdk.endpoint import create_app as create_sdk_app
+    from scripts import metrics_routes
 
     # No CORS: no browser has any business calling the action server.
     app = create_sdk_app("actions", cors_origins="")
@@ -44,6 +48,8 @@ def create_app(token: str, max_body: int = DEFAULT_MAX_BODY) -> Sanic:
 
     @app.middleware("request")
     async def only_the_rasa_server(request: Request):
+        if request.path == metrics_routes.PATH:
+            return None  # its own rule: loopback or CLAUDIA_METRICS_TOKEN (claudia/metrics_access.py)
         sent = (request.headers.get(HEADER) or "").encode()
         if not hmac.compare_digest(sent, expected):
             logger.warning("action server: call without the shared secret refused (%s)", request.ip)
@@ -55,6 +61,10 @@ def create_app(token: str, max_body: int = DEFAULT_MAX_BODY) -> Sanic:
         # rasa_sdk answers every exception with 500 (and echoes the body): not this one.
         return response.json({"error": "request body too large"}, status=413)
 
+    metrics_routes.add_sanic_route(app)
+    # Request ids and one line per request; /health/live and /health/ready, answered before the
+    # shared-secret check (they reveal no data): scripts/sanic_requests.py.
+    sanic_requests.install(app, "actions", sanic_requests.action_server_checks)
     return app
 
 
@@ -66,10 +76,11 @@ def main() -> None:
     token = os.environ.get(TOKEN_ENV)
     if not token:
         raise SystemExit(f"{TOKEN_ENV} est requis : le serveur d'actions ne répond qu'au serveur Rasa.")
+    metrics_dir.prepare("actions", args.port)  # before any metric exists (several workers)
     from claudia.config import load_settings
 
     make_private([load_settings().db_url])
-    logging.basicConfig(level=logging.INFO)
+    log_format.configure("actions")  # ClaudIA's log lines (claudia/log_format.py)
     from rasa_sdk import utils
 
     action_threads.install()  # a wait for the database blocks only its own conversation

@@ -14,6 +14,8 @@ lock store every worker sees (scripts/endpoints.py); they die with the server
 (scripts/worker_processes.py) and each accepts a connection only when it has room for it,
 connections not kept alive, so that each message goes to a free worker
 (scripts/worker_accept.py; CLAUDIA_RASA_WORKER_SLOTS, 2).
+Logs in ClaudIA's format with each request's id, passed on to the action server; `/health/live`
+and `/health/ready` (scripts/rasa_observability.py).
 """
 from __future__ import annotations
 
@@ -25,8 +27,10 @@ from urllib.parse import urlparse
 
 from sqlalchemy.engine import make_url
 
+from claudia import log_format
+from scripts import metrics_dir
 from scripts.private_files import endpoint_lock_files, make_private
-from scripts import worker_accept
+from scripts import worker_accept, worker_ports
 from scripts.worker_processes import prepare_workers
 
 TOKEN_ENV = "CLAUDIA_RASA_API_TOKEN"
@@ -53,13 +57,25 @@ def _endpoints_file(argv: List[str]) -> Optional[Path]:
     return None
 
 
+def _port(argv: List[str]) -> int:
+    for n, arg in enumerate(argv):
+        if arg.startswith("--port="):
+            return int(arg.split("=", 1)[1])
+        if arg in ("--port", "-p") and n + 1 < len(argv):
+            return int(argv[n + 1])
+    return 5005
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
+    log_format.configure("rasa")  # from the first line (Rasa's own set-up is replaced again before serving)
     if any(arg.startswith("--auth-token") or arg.startswith("--jwt-secret") for arg in argv):
         raise SystemExit("Les secrets ne se passent pas en ligne de commande : utilisez CLAUDIA_RASA_API_TOKEN.")
     token = os.environ.get(TOKEN_ENV)
     if "--enable-api" in argv and not token:
         raise SystemExit(f"{TOKEN_ENV} est requis avec --enable-api.")
+    # Before any metric exists: the workers' metrics go to files summed at each scrape.
+    metrics_dir.prepare("rasa", _port(argv))
     from claudia.config import check_production, load_settings
 
     settings = load_settings()
@@ -74,11 +90,15 @@ def main(argv: Optional[List[str]] = None) -> None:
     prepare_workers()
     if int(workers) > 1:
         preload_shared_modules()
-        from channels.connected import CLOSE_CONNECTIONS_ENV
+        if os.environ.get(worker_ports.PORTS_ENV) == "1":
+            # Behind the proxy: a port per worker, the proxy's queue in front (scripts/worker_ports.py).
+            worker_ports.install()
+        else:
+            from channels.connected import CLOSE_CONNECTIONS_ENV
 
-        # One queue of connections, each taken by a worker with room (scripts/worker_accept.py).
-        os.environ[CLOSE_CONNECTIONS_ENV] = "1"
-        worker_accept.install()
+            # One queue of connections, each taken by a worker with room (scripts/worker_accept.py).
+            os.environ[CLOSE_CONNECTIONS_ENV] = "1"
+            worker_accept.install()
     _run_rasa(argv, token)
 
 
@@ -107,6 +127,10 @@ def _run_rasa(argv: List[str], token: Optional[str]) -> None:
     from rasa.utils.tensorflow import environment as tf_env
 
     args = create_argument_parser().parse_args(["run", *argv])
+    _add_metrics_route()
+    from scripts import model_follower
+
+    model_follower.install(args.port)  # every worker follows the active model (scripts/model_follower.py)
     args.auth_token = token
     configure_logging_and_warnings(args.loglevel, getattr(args, "logging_config_file", None),
                                    warn_only_once=True, filter_repeated_logs=True)
@@ -120,7 +144,25 @@ def _run_rasa(argv: List[str], token: Optional[str]) -> None:
     plugin_manager().hook.init_managers(endpoints_file=endpoints_file)
     plugin_manager().hook.init_anonymization_pipeline(endpoints_file=endpoints_file)
     configure_structlog(args.loglevel)
+    from scripts import rasa_observability
+
+    rasa_observability.install()  # ClaudIA's log lines, request ids, /health/live and /health/ready
     args.func(args)
+
+
+def _add_metrics_route() -> None:
+    """`GET /metrics` on Rasa's own app (scripts/metrics_routes.py), added where Rasa builds it."""
+    import rasa.core.run as rasa_run
+    from scripts.metrics_routes import add_sanic_route
+
+    configure_app = rasa_run.configure_app
+
+    def configure_app_with_metrics(*args, **kwargs):
+        app = configure_app(*args, **kwargs)
+        add_sanic_route(app)
+        return app
+
+    rasa_run.configure_app = configure_app_with_metrics
 
 
 if __name__ == "__main__":

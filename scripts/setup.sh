@@ -21,6 +21,28 @@ find_python310() {
   return 1
 }
 
+# HAProxy, the reverse proxy `make run` puts in front of the servers (scripts/proxy_config.py):
+# Debian's package, installed here when we may (root with apt-get); otherwise say what to install.
+if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null
+  else
+    echo "HAProxy is needed by 'make run' (the reverse proxy in front of the servers): install it," \
+         "e.g. 'sudo apt-get install haproxy' on Debian/Ubuntu, or run with CLAUDIA_PROXY=0 (no proxy)." >&2
+  fi
+fi
+
+# git: every change the review makes to the training data is a commit of the data repository
+# (claudia/data_versions.py); Debian's package, like HAProxy above.
+if ! command -v git >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq git >/dev/null
+  else
+    echo "git is needed by the review (its data repository): install it, e.g. 'sudo apt-get install git'," \
+         "or set CLAUDIA_DATA_REPO=off (the review's changes are then not versioned)." >&2
+  fi
+fi
+
 stamp=.venv/.claudia-installed
 wanted=$(cat requirements.txt constraints.txt | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ] && [ -x .venv/bin/python ]; then

@@ -19,16 +19,24 @@ Settings, from the environment (as scripts/run.sh sets them): CLAUDIA_HOST, CLAU
 ACTIONS_HOST, ACTIONS_PORT, CLAUDIA_RASA_API_TOKEN (Rasa's HTTP API, for the console).
 With --servers N (run-scaled), server n uses Rasa port 5005+10n, action port 5055+10n and
 endpoints file var/endpoints-n.yml.
+With CLAUDIA_PROXY=1 (scripts/run.sh and run_scaled.sh set it), the program `proxy` is HAProxy,
+alone on the public ports, its configuration written to var/haproxy.cfg (0600) by
+scripts/proxy_config.py; the Rasa server (CLAUDIA_PORT; with CLAUDIA_RASA_WORKER_PORTS=1 a port
+per worker, scripts/worker_ports.py) and the web front (CLAUDIA_WEB_PORT) listen on loopback
+behind it.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import shlex
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
+
+from scripts import proxy_config
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -67,6 +75,33 @@ def purge_command() -> List[str]:
     return [sys.executable, "-m", "claudia.admin", "purge", "--loop"]
 
 
+# Behind the proxy, a Rasa server reads the client's address from the X-Forwarded-For entry the
+# proxy adds (the last one: `option forwardfor`), for the per-address limit on not-connected messages.
+PROXIED_RASA = {"SANIC_PROXIES_COUNT": "1"}
+
+
+def proxy_wanted(env: Dict[str, str]) -> bool:
+    return env.get("CLAUDIA_PROXY") == "1"
+
+
+def haproxy_binary() -> str:
+    found = shutil.which("haproxy") or next((path for path in ("/usr/sbin/haproxy", "/usr/local/sbin/haproxy")
+                                              if os.access(path, os.X_OK)), None)
+    if not found:
+        raise SystemExit("HAProxy est introuvable : installez le paquet Debian `haproxy` (apt-get install haproxy), "
+                         "ou lancez sans mandataire avec CLAUDIA_PROXY=0 (sans ses protections).\n"
+                         "HAProxy not found: install Debian's `haproxy` package, or run without the proxy with "
+                         "CLAUDIA_PROXY=0 (without its protections).")
+    return found
+
+
+def proxy_program(env: Dict[str, str], var: Path) -> Program:
+    """HAProxy in the foreground (-db), on the configuration scripts/proxy_config.py writes."""
+    internal = env.get("CLAUDIA_PROXY_RASA_PORT", "5006")
+    return Program("proxy", [haproxy_binary(), "-db", "-f", str(var / "haproxy.cfg")], 35,
+                   health=f"http://127.0.0.1:{internal}{proxy_config.PROXY_HEALTH}")
+
+
 def programs(env: Dict[str, str], servers: Optional[int], var: Path) -> List[Program]:
     """Every server ClaudIA runs: one action server, one Rasa server and the web front, or,
     with `servers`, that many pairs of action and Rasa servers (run-scaled); the purge job;
@@ -74,25 +109,29 @@ def programs(env: Dict[str, str], servers: Optional[int], var: Path) -> List[Pro
     actions_host = env.get("ACTIONS_HOST", "127.0.0.1")
     web = Program("web", web_command(), 30,
                   health=f"http://{env.get('CLAUDIA_WEB_HOST', '127.0.0.1')}:{env.get('CLAUDIA_WEB_PORT', '5080')}"
-                         "/console/login")
+                         "/health/live")  # scripts/sanic_requests.py, web/observability.py
     if not servers:
         actions_port, rasa_port = int(env.get("ACTIONS_PORT", "5055")), int(env.get("CLAUDIA_PORT", "5005"))
         rasa_host = env.get("CLAUDIA_HOST", "127.0.0.1")
         watched = [
             Program("actions", actions_command(actions_port), 10, {"SANIC_HOST": actions_host},
-                    health=f"http://{actions_host}:{actions_port}/health"),
+                    health=f"http://{actions_host}:{actions_port}/health/live"),
             Program("rasa", rasa_command(rasa_port, rasa_host, var / "endpoints.yml"), 20,
-                    health=f"http://{rasa_host}:{rasa_port}/"),
+                    dict(PROXIED_RASA) if proxy_wanted(env) else {},
+                    health=f"http://{rasa_host}:{rasa_port}/health/live"),
             web,
         ]
     else:
         watched = []
         for n in range(1, servers + 1):
             watched.append(Program(f"actions-{n}", actions_command(5055 + 10 * n), 10, {"SANIC_HOST": "127.0.0.1"},
-                                    health=f"http://127.0.0.1:{5055 + 10 * n}/health"))
+                                    health=f"http://127.0.0.1:{5055 + 10 * n}/health/live"))
             watched.append(Program(f"rasa-{n}", rasa_command(5005 + 10 * n, "127.0.0.1", var / f"endpoints-{n}.yml"),
-                                    20, health=f"http://127.0.0.1:{5005 + 10 * n}/"))
+                                    20, dict(PROXIED_RASA) if proxy_wanted(env) else {}, health=f"http://127.0.0.1:{5005 + 10 * n}/health/live"))
         watched.append(web)
+    if proxy_wanted(env):
+        web.environment["CLAUDIA_BEHIND_PROXY"] = "1"  # the client's address from the proxy (web/proxy_address.py)
+        watched.append(proxy_program(env, var))
     return watched + [Program("purge", purge_command(), 40), health_program(watched)]
 
 
@@ -176,6 +215,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parser.parse_args(argv)
     var = args.var.resolve()
     config = write_config(programs(dict(os.environ), args.servers or None, var), var)
+    if proxy_wanted(dict(os.environ)):
+        proxy_config.write(var / "haproxy.cfg", dict(os.environ), args.servers or None)
     if args.config_only:
         print(config)
         return

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts PostgreSQL and Redis on loopback for the scaled test (installing them from
-# Debian's packages if needed) and writes their URLs to var/test-services.env.
+# Debian's packages if needed) and writes their URLs to var/test-services.env; installs
+# Debian's prometheus (the Prometheus test starts its own on loopback).
 # Idempotent. Without root or apt it says so and the scaled test is skipped.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,11 @@ REDIS_PORT=6390
 if [ "$(id -u)" != 0 ]; then
   echo "test_services: not root, PostgreSQL/Redis not started: the scaled test will be skipped" >&2
   exit 0
+fi
+# Prometheus and promtool for tests/e2e/test_prometheus.py (skipped, saying why, without them).
+if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null) ||
+    echo "test_services: could not install prometheus: the Prometheus test will be skipped" >&2
 fi
 need=()
 command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)

@@ -13,12 +13,17 @@ from pathlib import Path
 
 from aiohttp import web
 
-from claudia import services
+from claudia import log_format, services
+from claudia.data_versions import DataVersions
 from claudia.safe_paths import UnsafeLocation
+from web import observability
 from web.review import Review
 from web.console import create_app
 from web.portal import add_portal
 from web.review_pages import add_review
+from web.review_model_pages import add_model_pages
+from web.testers import add_testers
+from web.metrics_route import add_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,7 +39,7 @@ def main() -> None:
     if services.settings().environment == "production":
         raise SystemExit("Le portail de démonstration ne démarre pas en production (CLAUDIA_ENV=production) : "
                          "il remplace la connexion de Chorus Pro pour les essais seulement.")
-    logging.basicConfig(level=logging.INFO)
+    log_format.configure("web")  # ClaudIA's log lines (claudia/log_format.py)
     rasa_url = os.environ.get("CLAUDIA_RASA_URL", "http://127.0.0.1:5005")
     secure = os.environ.get("CLAUDIA_SECURE_COOKIES") == "1"
     canned = os.environ.get("CLAUDIA_CANNED_REPLIES_FILE") or ROOT / "demo" / "reponses_types.yml"
@@ -51,11 +56,21 @@ def main() -> None:
         threshold=float(os.environ.get("REVIEW_CONFIDENCE_THRESHOLD", "0.7")),
         corrections_file=Path(os.environ.get("CLAUDIA_CORRECTIONS_FILE", ROOT / "data" / "nlu" / "corrections.yml")),
         stories_file=Path(os.environ.get("CLAUDIA_REVIEW_STORIES_FILE", ROOT / "tests" / "stories" / "test_revues.yml")),
+        versions=DataVersions.from_environment(),  # CLAUDIA_DATA_REPO: every review change is a git commit
     ), ROOT / "domain.yml")
-    print(f"Portail de démonstration : http://{args.host}:{args.port}/", flush=True)
-    print(f"Console des conseillers  : http://{args.host}:{args.port}/console/", flush=True)
-    print(f"Revue des conversations  : http://{args.host}:{args.port}/console/revue/", flush=True)
-    web.run_app(app, host=args.host, port=args.port, print=None)
+    add_model_pages(app, services.handoffs().db)  # « Modèles »: train, compare, activate, roll back
+    add_testers(app)  # reviewers invite testers; /essai/<lien> opens the chat as a test identity
+    add_metrics(app, services.handoffs().db,  # GET /metrics: loopback or CLAUDIA_METRICS_TOKEN
+                os.environ.get("CLAUDIA_TRACKER_DB_URL", f"sqlite:///{ROOT / 'var' / 'tracker.db'}"))
+    logging.getLogger("web").info(f"Portail de démonstration : http://{args.host}:{args.port}/")
+    logging.getLogger("web").info(f"Console des conseillers  : http://{args.host}:{args.port}/console/")
+    logging.getLogger("web").info(f"Revue des conversations  : http://{args.host}:{args.port}/console/revue/")
+    # Request ids, one log line per request (instead of aiohttp's access log), /health/live and /health/ready.
+    observability.install(app, services.settings().db_url, services.settings().tracker_db_url)
+    from web import proxy_address
+
+    proxy_address.install(app)  # behind the proxy: the client's address from X-Forwarded-For
+    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ metadata it could send would be used.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import secrets
 from pathlib import Path
@@ -18,7 +19,7 @@ import aiohttp
 import aiohttp_jinja2
 from aiohttp import web
 
-from claudia import params, services
+from claudia import log_format, params, services
 from claudia.identity import issue_token
 from claudia.throttle import LoginThrottle
 from web import bad_input
@@ -37,8 +38,10 @@ CHAT_TIMEOUT = web.AppKey("chat_timeout", float)
 TOKEN_TTL_SECONDS = 300
 ASSISTANT_INDISPONIBLE = ("ClaudIA est momentanément indisponible. Votre message n'a pas pu être traité : "
                           "réessayez dans quelques instants.")
-ASSISTANT_LENT = ("ClaudIA met trop de temps à répondre. Réessayez dans quelques instants ; "
-                  "la conversation reprendra là où elle en était.")
+# A timeout: the message reached the assistant, which is slow; it will be answered (the chat
+# sends it again with its client id and gets that answer, never a second one): no « réessayez ».
+ASSISTANT_LENT = ("ClaudIA met trop de temps à répondre : votre message est bien reçu, sa réponse "
+                  "s'affichera ici dès qu'elle sera prête.")
 logger = logging.getLogger(__name__)
 
 
@@ -119,6 +122,7 @@ async def _relay(request: web.Request, method: str, path: str, manager: Optional
     Bounded by CHAT_TIMEOUT so a slow or stopped assistant gets a French answer well
     within the chat's 10 seconds; the portal itself keeps running either way."""
     manager = manager or _checked(request, request.headers.get("X-CSRF-Token"))
+    log_format.bind(conversation=manager.conversation_id)  # in this request's log lines, and sent on
     timeout = aiohttp.ClientTimeout(total=request.app[CHAT_TIMEOUT])
     if method == "GET":
         kwargs.setdefault("params", {})["sender"] = manager.conversation_id
@@ -126,9 +130,14 @@ async def _relay(request: web.Request, method: str, path: str, manager: Optional
         kwargs["json"] = {**kwargs.get("json", {}), "sender": manager.conversation_id}
     try:
         async with aiohttp.ClientSession(timeout=timeout) as http:
-            async with http.request(method, f"{request.app[CHANNEL_URL]}{path}", headers=_bearer(manager),
+            headers = {**_bearer(manager), **log_format.outgoing_headers()}  # the request id goes on
+            async with http.request(method, f"{request.app[CHANNEL_URL]}{path}", headers=headers,
                                     **kwargs) as answer:
-                return web.json_response(await answer.json(), status=answer.status)
+                data = await answer.json()
+                if isinstance(data, dict) and path in ("/history", "/updates"):
+                    # Which conversation this is: the chat reloads when another browser started a new one.
+                    data["conversation"] = hashlib.sha256(manager.conversation_id.encode()).hexdigest()[:16]
+                return web.json_response(data, status=answer.status)
     except asyncio.TimeoutError:
         logger.warning("the assistant did not answer %s within %ss", path, request.app[CHAT_TIMEOUT])
         return web.json_response({"erreur": ASSISTANT_LENT}, status=504)
@@ -146,8 +155,13 @@ async def chat_send(request: web.Request) -> web.Response:
     message = body.get("message") if isinstance(body, dict) else None
     if not isinstance(message, str):
         return web.json_response({"erreur": "message manquant"}, status=400)
-    # Only the message is forwarded; the conversation and the identity are the session's.
-    return await _relay(request, "POST", "/webhook", manager, json={"message": message})
+    # Only the message (and the chat's id for it) is forwarded; the conversation and the identity
+    # are the session's.
+    forwarded = {"message": message}
+    client_id = body.get("client_id")
+    if isinstance(client_id, str) and len(client_id) <= 64:
+        forwarded["client_id"] = client_id
+    return await _relay(request, "POST", "/webhook", manager, json=forwarded)
 
 
 async def chat_open(request: web.Request) -> web.Response:
@@ -165,10 +179,16 @@ async def chat_left(request: web.Request) -> web.Response:
     return await _relay(request, "POST", "/left")
 
 
+async def chat_end(request: web.Request) -> web.Response:
+    """« Terminer la discussion »: the user ends their live chat; the operator is told."""
+    return await _relay(request, "POST", "/end")
+
+
 async def chat_new(request: web.Request) -> web.Response:
+    """« Nouvelle conversation »: for every session of the account; a live chat still open ends."""
     _checked(request, request.headers.get("X-CSRF-Token"))
-    request.app[SESSIONS].new_conversation(request.cookies.get(SESSION_COOKIE))
-    return web.json_response({"ok": True})
+    ended = request.app[SESSIONS].new_conversation(request.cookies.get(SESSION_COOKIE))
+    return web.json_response({"ok": True, "live_chat_ended": ended is not None})
 
 
 def add_portal(app: web.Application, rasa_url: str, demo_password: str, secure_cookies: bool = False,
@@ -188,4 +208,5 @@ def add_portal(app: web.Application, rasa_url: str, demo_password: str, secure_c
     app.router.add_post("/chat/quitter", chat_left)
     app.router.add_get("/chat/updates", chat_updates)
     app.router.add_post("/chat/nouvelle", chat_new)
+    app.router.add_post("/chat/terminer", chat_end)
     app.router.add_static("/static", STATIC)

@@ -7,6 +7,8 @@ from urllib.parse import quote
 import aiohttp
 from aiohttp import web
 
+from claudia import log_format
+
 
 class RasaApi:
     def __init__(self, base_url: str, token: str, timeout: float = 10.0):
@@ -20,7 +22,9 @@ class RasaApi:
     async def _call(self, method: str, url: str, **kwargs) -> Any:
         params = {"token": self.token, **kwargs.pop("params", {})}
         async with aiohttp.ClientSession(timeout=self.timeout) as session:
-            async with session.request(method, url, params=params, **kwargs) as response:
+            # The request id of the console's request goes on to Rasa (claudia/log_format.py).
+            async with session.request(method, url, params=params, headers=log_format.outgoing_headers(),
+                                       **kwargs) as response:
                 response.raise_for_status()
                 return await response.json()
 

@@ -49,8 +49,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def insee_from_demo_extract(api_key: str) -> FakeInsee:
-    insee = FakeInsee(api_key=api_key)
+def insee_from_demo_extract(api_key: str, port: int = 0) -> FakeInsee:
+    insee = FakeInsee(api_key=api_key, port=port)
     with (ROOT / "demo" / "sirene.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             insee.add(row["siret"], row["etatAdministratifEtablissement"],
@@ -111,6 +111,8 @@ class Stack:
             CLAUDIA_TRACKER_DB_URL=f"sqlite:///{self.workdir / 'tracker.db'}",
             CLAUDIA_CORRECTIONS_FILE=str(self.workdir / "corrections.yml"),
             CLAUDIA_REVIEW_STORIES_FILE=str(self.workdir / "test_revues.yml"),
+            CLAUDIA_DATA_REPO=str(self.workdir / "data-repo"),  # the review's commits, never the project's var/
+            CLAUDIA_METRICS_DIR=str(self.workdir / "metrics"),  # the workers' metrics (scripts/metrics_dir.py)
         )
         self.env.pop("CLAUDIA_JWT_AUDIENCE", None)
         self.env.update(self.extra_env)
