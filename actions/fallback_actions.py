@@ -21,6 +21,7 @@ from actions.answers import answer, names_a_structure
 from actions.evaluation_actions import record_thumbs_up, vote_given
 from actions.procedure_actions import USER_ENDINGS
 from actions.procedure_changes import correction_after_end
+from claudia.question_forms import asks_about_invoices_rejected
 from claudia.registry import DONE
 from claudia.siret import format_siret, valid_sirets
 from claudia.vocabulary import courtesy, mentions_procedure, normalize, requested_operation
@@ -99,7 +100,8 @@ class MessageIncompris(Action):
             # « je suis pourtant bien connectée ! »: this chat was opened without the user's identity
             dispatcher.utter_message(text=messages.CONNEXION_EXPLIQUEE, buttons=[messages.AGENT_BUTTON])
             return []
-        if latest_intent(tracker) == "hors_perimetre" and not mentions_procedure(text):
+        if latest_intent(tracker) == "hors_perimetre" and (
+                not mentions_procedure(text) or asks_about_invoices_rejected(text)):
             dispatcher.utter_message(text=messages.HORS_PERIMETRE_AIDE,
                                      buttons=messages.MENU_BUTTONS + [messages.AGENT_BUTTON])
             return []

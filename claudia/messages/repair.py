@@ -112,8 +112,9 @@ DEMARCHE_TERMINEE = "C'est noté : la démarche est déjà terminée, il n'y a r
 CONNEXION_EXPLIQUEE = (
     "Vous êtes sans doute connecté(e) au portail, mais cette conversation a été ouverte sans votre "
     "identité : ouvrez ClaudIA depuis votre espace connecté de Chorus Pro, avec « Besoin d'aide ? "
-    "Posez une question », puis refaites votre demande. Je n'ai rien modifié. Si le problème "
-    "persiste, un conseiller du support peut vous aider."
+    "Posez une question », puis refaites votre demande. Pour activer ou inactiver une structure, il "
+    "faut en être gestionnaire et être connecté(e) à Chorus Pro avec ce compte gestionnaire. "
+    "Je n'ai rien modifié. Si le problème persiste, un conseiller du support peut vous aider."
 )
 # A new SIRET typed just after a procedure ended (« ah non pardon, la mairie c'est le … »).
 REPRISE_AUTRE_SIRET = "D'accord, je reprends la démarche pour {operation} la structure au SIRET {siret}."
