@@ -16,7 +16,7 @@ from claudia.waiting import WaitingRoom
 from claudia.opening_hours import OpeningHours, parse_closed_dates
 from claudia.registry import Registry
 from claudia.sirene import SireneSource, build_sirene
-from claudia.testers import RoutedRegistry, test_db_url
+from claudia.testers import RoutedFeedback, RoutedRegistry, test_db_url
 
 _lock = threading.Lock()
 _settings: Optional[Settings] = None
@@ -50,7 +50,9 @@ def assertions() -> MessageAssertions:
 
 
 def feedback() -> FeedbackStore:
-    return FeedbackStore(get_database(settings().db_url))
+    """The real evaluations; a tester's votes go to the test database (claudia/testers.py)."""
+    return RoutedFeedback(FeedbackStore(get_database(settings().db_url)),  # type: ignore[return-value]
+                          lambda: FeedbackStore(get_database(test_db_url(settings().db_url))))
 
 
 def handoffs() -> HandoffQueue:

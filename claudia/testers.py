@@ -192,3 +192,19 @@ class RoutedRegistry:
 
     def __getattr__(self, name: str):
         return getattr(self.real, name)
+
+
+class RoutedFeedback:
+    """The evaluation store the actions use: a tester's votes go to the test database, so that
+    the satisfaction figures the review and the operators read count real users only."""
+
+    def __init__(self, real, test_factory: Callable[[], Any]):
+        self.real = real
+        self._test_factory = test_factory
+
+    def record(self, conversation_id: str, login: Optional[str], *args: Any, **kwargs: Any) -> dict:
+        store = self._test_factory() if is_test_login(login) else self.real
+        return store.record(conversation_id, login, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:  # reading (for_conversation, all) is the real store's
+        return getattr(self.real, name)

@@ -80,3 +80,13 @@ def test_a_tester_s_conversation_is_labelled_test_when_indexed(tmp_path):
     assert [c["conversation_id"] for c in queries.search(Filters(tag="test"))["conversations"]] == ["essai-1"]
     assert [c["conversation_id"] for c in queries.search(Filters(tag="à revoir"))["conversations"]] == ["vraie-1"]
     assert [t["tag"] for t in tags.of("essai-1")] == ["test"]
+
+
+def test_a_tester_s_vote_is_kept_out_of_the_real_evaluations(env):
+    from claudia.feedback import FeedbackStore
+
+    services.feedback().record("conv-testeur", "testeur.camille-1", "positif", {"operation": ACTIVATE})
+    services.feedback().record("conv-reel", "marie.dupont", "negatif", {"operation": ACTIVATE})
+    assert [f["conversation_id"] for f in services.feedback().all()] == ["conv-reel"]
+    test_store = FeedbackStore(services.get_database(testers.test_db_url(services.settings().db_url)))
+    assert [f["conversation_id"] for f in test_store.all()] == ["conv-testeur"]
