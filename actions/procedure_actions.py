@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from claudia import messages, services
 from actions.context import current_login, reset_procedure, spend_confirmation
 from actions.procedure_prompts import QUESTIONS
-from claudia.registry import ABANDONED, ACTIVATE, DONE, REFUSED, Attempt, Refusal
+from claudia.registry import ABANDONED, ACTIVATE, DONE, INACTIVATE, REFUSED, Attempt, Refusal
 from claudia.sirene import SireneUnavailable
 from claudia.siret import format_siret
 
@@ -141,14 +141,17 @@ class TerminerProcedure(Action):
 def offer_next_structure(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
     """The second structure the user named with the first: offered now, its SIRET kept for
     the procedure a button starts (read like a message not understood, `demande_en_attente`)."""
-    following = tracker.get_slot("siret_suivant")
-    if not following:
+    queued = (tracker.get_slot("siret_suivant") or "").split()
+    if not queued:
         return []
-    dispatcher.utter_message(text=messages.STRUCTURE_SUIVANTE.format(siret=format_siret(following)),
-                             buttons=[{"title": "Activer cette structure", "payload": "/activer_structure"},
-                                      {"title": "Inactiver cette structure", "payload": "/inactiver_structure"}])
+    following, rest = queued[0], queued[1:]
+    buttons = [{"title": "Activer cette structure", "payload": "/activer_structure"},
+               {"title": "Inactiver cette structure", "payload": "/inactiver_structure"}]
+    if tracker.get_slot("action_statut") == INACTIVATE:
+        buttons.reverse()  # the operation just done first: « on passe au suivant » means it (typed_buttons)
+    dispatcher.utter_message(text=messages.STRUCTURE_SUIVANTE.format(siret=format_siret(following)), buttons=buttons)
     kind = " structure publique" if tracker.get_slot("type_structure") == "publique" else ""
-    return [SlotSet("siret_suivant", None), SlotSet("demande_en_attente", following + kind)]
+    return [SlotSet("siret_suivant", " ".join(rest) or None), SlotSet("demande_en_attente", following + kind)]
 
 
 def offer_evaluation(dispatcher: CollectingDispatcher) -> None:

@@ -55,9 +55,9 @@ def other_structures(text: str, target: Optional[str]) -> list:
     """SIRETs named besides the target and its successor (« la mairie et l'école »)."""
     sirets = [s for s, _, _ in valid_sirets(text)]
     first, successor = target_and_successor(text)
-    if len(sirets) != 2 or successor:
+    if len(sirets) < 2 or (successor and len(sirets) == 2):
         return []
-    return [s for s in sirets if s not in (first, target)]
+    return [s for s in sirets if s not in (first, target, successor)]
 
 
 def no_successor(tracker: Tracker) -> bool:

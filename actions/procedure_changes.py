@@ -107,8 +107,8 @@ def request_text(tracker: Tracker) -> str:
     if tracker.get_slot("requested_slot") is not None:
         return text
     pending = tracker.get_slot("demande_en_attente") or ""
-    if text.startswith("/"):
-        return pending
+    if text.startswith("/") or (tracker.latest_message or {}).get("bouton"):
+        return pending  # a button, clicked or its words typed (« on passe au syndicat maintenant »)
     if (pending and pending == previous_user_text(tracker) and read_siret(text).error == "absent"
             and read_siret(pending).error != "absent"):
         return f"{text} {pending}"

@@ -155,8 +155,9 @@ class ValidateFormulaireStatut(RepairsSteps, AsksNextStep, FormValidationAction)
         others = procedure_answers.other_structures(value, reading.siret)
         if others:  # « la mairie et l'école »: one after the other
             dispatcher.utter_message(text=messages.DEUX_STRUCTURES.format(
-                premier=format_siret(reading.siret), second=format_siret(others[0])))
-            updates["siret_suivant"] = others[0]
+                premier=format_siret(reading.siret),
+                second=messages.SUIVANTES_SEPARATEUR.join(format_siret(other) for other in others)))
+            updates["siret_suivant"] = " ".join(others)  # offered one at a time, in order
         return updates
 
     # -- confirmations -------------------------------------------------------------------

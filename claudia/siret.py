@@ -123,6 +123,8 @@ def target_and_successor(text: Optional[str]) -> Tuple[Optional[str], Optional[s
     Without such words, or with a single SIRET, there is no successor.
     """
     sirets = valid_sirets(text)
+    if len(sirets) > 2:
+        return _among_several(text or "", sirets)
     if len(sirets) != 2:
         return (sirets[0][0] if sirets else None), None
     (first, start1, end1), (second, start2, _) = sirets
@@ -134,6 +136,22 @@ def target_and_successor(text: Optional[str]) -> Tuple[Optional[str], Optional[s
     if _SUCCESSOR_FOLLOWS.search((text or "")[max(0, start1 - 40):start1]):
         return second, first
     return first, None
+
+
+# Words shortly before a SIRET, among three or more, that make it the one taking over:
+# « nous centralisons la réception des factures sur la communauté de communes (200 …) ».
+_SUCCESSOR_CONTEXT = re.compile(
+    r"repris\w* par|remplac\w* par|absorb\w* par|successeu|reprenant|transf[eé]r\w*|au profit|"
+    r"centralis\w*|factures? (?:sur|vers|a|à)\b", re.IGNORECASE)
+
+
+def _among_several(text: str, sirets: List[Tuple[str, int, int]]) -> Tuple[Optional[str], Optional[str]]:
+    """Three SIRETs or more: the one with taking-over words just before it is the successor
+    (if exactly one has them), the first of the others the structure; else no successor."""
+    successors = [siret for siret, start, _ in sirets if _SUCCESSOR_CONTEXT.search(text[max(0, start - 60):start])]
+    if len(successors) != 1:
+        return sirets[0][0], None
+    return next(siret for siret, _, _ in sirets if siret != successors[0]), successors[0]
 
 
 def _reason(digits: str, exc: ValidationError) -> str:

@@ -73,11 +73,27 @@ def _by_place(text: str, offered: Dict[str, str]) -> Optional[str]:
     return None
 
 
+# « on passe au syndicat maintenant », « on enchaîne avec le CCAS » when the next structure
+# named is offered (« Inactiver cette structure » first when an inactivation was just done).
+_MOVING_ON = re.compile(
+    r"\b(?:on |nous )?(?:passe|passons|enchaine|enchainons|continue|continuons|poursui\w*|attaque)\b|"
+    r"\b(?:au|le|la) suivante?\b|\bl'autre\b|\bnext\b|\bgo on\b")
+NEXT_STRUCTURE_TITLE = "cette structure"
+
+
+def _moving_on(text: str, offered: Dict[str, str]) -> Optional[str]:
+    """The first « … cette structure » button offered, when the text says to move on to it."""
+    normalized = " ".join(normalize(text).split())
+    if _negated(text) or not _MOVING_ON.search(normalized):
+        return None
+    return next((payload for title, payload in offered.items() if NEXT_STRUCTURE_TITLE in normalize(title)), None)
+
+
 def button_for(text: str, offered: Dict[str, str]) -> Optional[str]:
     """The payload of the one offered button (title -> payload) the text says, else None."""
     if not text or text.startswith("/") or re.search(r"\d{3}", text):
         return None
-    placed = _by_place(text, offered)
+    placed = _by_place(text, offered) or _moving_on(text, offered)
     if placed:
         return placed
     matches = {payload for title, payload in offered.items() if _says(text, title)}

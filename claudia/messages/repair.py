@@ -65,6 +65,7 @@ DEUX_STRUCTURES = (
     "Vous citez plusieurs structures : je vais les traiter l'une après l'autre. Je commence par "
     "le SIRET {premier} ; je vous proposerai ensuite le SIRET {second}."
 )
+SUIVANTES_SEPARATEUR = ", puis le SIRET "
 STRUCTURE_SUIVANTE = "Vous aviez aussi cité le SIRET {siret} : voulez-vous le traiter maintenant ?"
 NOUVEAU_SIRET = "C'est noté : j'utilise désormais le SIRET {siret}."
 SIREN_PUIS_NIC = "J'ai assemblé le SIREN {siren} et le NIC {nic} : SIRET {siret}."

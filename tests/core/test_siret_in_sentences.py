@@ -21,6 +21,20 @@ def test_two_sirets_without_words_of_taking_over_give_no_successor():
     assert target_and_successor("259 300 457 00019 et 200 054 781 00014") == (SYNDICAT, None)
 
 
+CCAS = "26930012500011"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("nous centralisons la réception des factures sur la communauté de communes (200 054 781 00014). Il faut "
+     "inactiver le syndicat 259 300 457 00019 et le CCAS 269 300 125 00011", (SYNDICAT, COMMUNAUTE)),
+    ("inactiver 259 300 457 00019 et 269 300 125 00011, tous deux repris par 200 054 781 00014",
+     (SYNDICAT, COMMUNAUTE)),
+    ("inactiver 259 300 457 00019, 269 300 125 00011 et 219 300 019 00011", (SYNDICAT, None)),
+])
+def test_three_sirets_the_successor_is_the_one_with_taking_over_words(text, expected):
+    assert target_and_successor(text) == expected
+
+
 def test_a_single_siret_is_the_target():
     assert target_and_successor("le 219 300 019 00011 svp") == (MAIRIE, None)
 

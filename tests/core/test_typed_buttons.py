@@ -64,3 +64,18 @@ def test_a_button_named_by_its_place_is_the_click(text, offered, payload):
 ])
 def test_a_place_that_names_no_button(text, offered):
     assert button_for(text, offered) is None
+
+
+NEXT = {"Inactiver cette structure": "/inactiver_structure", "Activer cette structure": "/activer_structure",
+        "👍 Satisfait": "/evaluer_positif", "👎 Pas satisfait": "/evaluer_negatif"}
+
+
+@pytest.mark.parametrize("text,offered,payload", [
+    ("on passe au syndicat maintenant", NEXT, "/inactiver_structure"),
+    ("on enchaîne avec le CCAS", NEXT, "/inactiver_structure"),
+    ("non on ne passe pas à l'autre", NEXT, None),        # negated
+    ("super merci", NEXT, None),
+    ("on passe à la suite", AFTER, None),                 # moving on needs a next structure offered
+])
+def test_moving_on_to_the_next_structure_offered(text, offered, payload):
+    assert button_for(text, offered) == payload

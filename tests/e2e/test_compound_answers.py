@@ -117,3 +117,20 @@ def test_the_other_operation_for_another_structure_keeps_no_siret(stack, structu
     assert "inactiver" in user.text and "219 300 019 00011" not in user.text
     assert "Saisissez le SIRET de la structure à inactiver" in user.text
     assert structure(MAIRIE)["status"] == "inactive"
+
+
+def test_three_structures_and_their_successor_then_moving_on_in_words(stack, structure):
+    """Two structures to inactivate and the one taking both over, in one message; the second
+    is offered once the first is done, and « on enchaîne avec le CCAS » takes it."""
+    user = chat(stack)
+    user.say("Nous centralisons la réception des factures sur la communauté de communes (200 054 781 00014). "
+             "Il faut inactiver le syndicat des eaux 259 300 457 00019 et le CCAS 269 300 125 00011.")
+    assert "l'une après l'autre" in user.text and "269 300 125 00011" in user.text
+    assert "Syndicat intercommunal" in user.text
+    user.say("oui")  # the card; the announced successor answers the successor steps
+    assert "Communauté de communes du Val de Seine" in user.text and "Confirmez-vous" in user.text
+    user.say("je confirme")
+    assert (structure(SYNDICAT)["status"], structure(SYNDICAT)["successor_siret"]) == ("inactive", COMMUNAUTE)
+    assert "Vous aviez aussi cité le SIRET 269 300 125 00011" in user.text
+    user.say("on enchaîne avec le CCAS maintenant")
+    assert "CCAS de Valmont" in user.text and "Est-ce bien la structure que vous souhaitez inactiver" in user.text
