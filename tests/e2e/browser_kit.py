@@ -78,6 +78,20 @@ def console_sign_in(page, login="agent.durand", password="conseil-demo-2026"):
     page.click("text=Se connecter")
 
 
+def reviewer_page(browser, stack):
+    """A reviewer signed in to the review section (a generator: the fixtures yield from it)."""
+    context = new_context(browser, stack, bypass_csp=True)
+    opened = context.new_page()
+    opened.set_default_timeout(20000)
+    opened.goto("/console/login")
+    opened.fill("input[name=login]", "relecteur.leroy")
+    opened.fill("input[name=password]", "revue-demo-2026")
+    opened.press("input[name=password]", "Enter")
+    opened.wait_for_url(re.compile(r"/console/revue/$"))
+    yield opened
+    context.close()
+
+
 def click_choice(page, title):
     """Clicks the newest enabled choice whose title starts with `title`."""
     pattern = re.compile("^" + re.escape(title))

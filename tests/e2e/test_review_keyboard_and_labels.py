@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from tests.conftest import MAIRIE
-from tests.e2e.browser_kit import assert_accessible, browser, new_context, shot  # noqa: F401
+from tests.e2e.browser_kit import assert_accessible, browser, new_context, reviewer_page, shot  # noqa: F401
 from tests.e2e.stack import Chat, wait_for
 
 MESSAGES = 22  # more than a page of the inbox (20)
@@ -26,16 +26,7 @@ def chats(stack):
 
 @pytest.fixture
 def reviewer(browser, stack):  # noqa: F811
-    context = new_context(browser, stack, bypass_csp=True)
-    opened = context.new_page()
-    opened.set_default_timeout(20000)
-    opened.goto("/console/login")
-    opened.fill("input[name=login]", "relecteur.leroy")
-    opened.fill("input[name=password]", "revue-demo-2026")
-    opened.press("input[name=password]", "Enter")
-    opened.wait_for_url(re.compile(r"/console/revue/$"))
-    yield opened
-    context.close()
+    yield from reviewer_page(browser, stack)
 
 
 def focused(page):

@@ -18,7 +18,7 @@ import requests
 
 from claudia import testers
 from tests.conftest import MAIRIE
-from tests.e2e.browser_kit import assert_accessible, browser, click_choice, new_context, shot, type_message  # noqa: F401
+from tests.e2e.browser_kit import assert_accessible, browser, click_choice, new_context, reviewer_page, shot, type_message  # noqa: F401,E501
 from tests.e2e.stack import SECRET, Chat, Stack, wait_for
 
 
@@ -37,16 +37,7 @@ def stack(tmp_path_factory):
 
 @pytest.fixture
 def reviewer(browser, stack):  # noqa: F811
-    context = new_context(browser, stack, bypass_csp=True)
-    opened = context.new_page()
-    opened.set_default_timeout(20000)
-    opened.goto("/console/login")
-    opened.fill("input[name=login]", "relecteur.leroy")
-    opened.fill("input[name=password]", "revue-demo-2026")
-    opened.press("input[name=password]", "Enter")
-    opened.wait_for_url(re.compile(r"/console/revue/$"))
-    yield opened
-    context.close()
+    yield from reviewer_page(browser, stack)
 
 
 def status_in(database, siret):

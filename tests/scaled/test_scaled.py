@@ -101,7 +101,11 @@ def cluster(tmp_path_factory):
     for process in processes:
         process.terminate()
     for process in processes:
-        process.wait(timeout=30)
+        try:  # Sanic drains keep-alive connections first; on a loaded machine that can take a while
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)
 
 
 async def _conversation(http, ports, n, siret):

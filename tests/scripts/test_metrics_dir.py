@@ -8,7 +8,9 @@ from scripts import metrics_dir
 def test_each_start_gets_an_empty_private_directory_of_its_own(tmp_path, monkeypatch):
     monkeypatch.setenv("CLAUDIA_METRICS_DIR", str(tmp_path / "metrics"))
     monkeypatch.delenv("CLAUDIA_METRICS", raising=False)
-    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    # set then removed, so that pytest removes what prepare() sets (it would leak into later tests)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
     first = metrics_dir.prepare("rasa", 5005)
     assert first == tmp_path / "metrics" / "rasa-5005"
     assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(first)
@@ -24,6 +26,8 @@ def test_each_start_gets_an_empty_private_directory_of_its_own(tmp_path, monkeyp
 def test_nothing_is_prepared_with_metrics_off(tmp_path, monkeypatch):
     monkeypatch.setenv("CLAUDIA_METRICS_DIR", str(tmp_path / "metrics"))
     monkeypatch.setenv("CLAUDIA_METRICS", "0")
-    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    # set then removed, so that pytest removes what prepare() sets (it would leak into later tests)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
     assert metrics_dir.prepare("rasa", 5005) is None
     assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ and not (tmp_path / "metrics").exists()
