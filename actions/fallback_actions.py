@@ -23,7 +23,7 @@ from actions.procedure_actions import USER_ENDINGS
 from actions.procedure_changes import correction_after_end
 from claudia.question_forms import asks_about_invoices_rejected
 from claudia.registry import DONE
-from claudia.siret import format_siret, valid_sirets
+from claudia.siret import format_siret
 from claudia.vocabulary import courtesy, mentions_procedure, normalize, requested_operation
 
 NOT_UNDERSTOOD = {"nlu_fallback"}
@@ -83,9 +83,9 @@ class MessageIncompris(Action):
         if mentions_procedure(text) and current_login(tracker) is None:
             dispatcher.utter_message(text=messages.refusal("non_connecte"))
             return []
-        operation = correction_after_end(tracker)
-        if operation:
-            siret = valid_sirets(text)[0][0]
+        correction = correction_after_end(tracker)
+        if correction:
+            operation, siret = correction
             dispatcher.utter_message(text=messages.REPRISE_AUTRE_SIRET.format(
                 operation=operation, siret=format_siret(siret)))
             return [SlotSet("action_statut", operation), SlotSet("type_structure", "publique"),

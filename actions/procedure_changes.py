@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict, Optional, Text, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -154,11 +154,11 @@ def use_announced_successor(dispatcher: CollectingDispatcher, tracker: Tracker) 
 CORRECTING_INTENTS = {"informer_siret", "nlu_fallback", "nier"}
 
 
-def correction_after_end(tracker: Tracker) -> Optional[Text]:
+def correction_after_end(tracker: Tracker) -> Optional[Tuple[Text, Text]]:
     """« ah non pardon, c'est pas la médiathèque, la mairie c'est le 219 300 019 00011 » once the
     procedure has ended (done, refused or stopped): the same operation again, for the one new
-    SIRET the message gives. Returns that operation, else None. Nothing is written without
-    the structure's card and the confirmation being asked again."""
+    SIRET the message gives. Returns (that operation, that SIRET), else None. Nothing is
+    written without the structure's card and the confirmation being asked again."""
     last = tracker.get_slot("derniere_procedure") or {}
     operation, text = last.get("operation"), latest_text(tracker)
     if not operation or tracker.active_loop_name or latest_intent(tracker) not in CORRECTING_INTENTS:
@@ -166,4 +166,4 @@ def correction_after_end(tracker: Tracker) -> Optional[Text]:
     sirets = valid_sirets(text)
     if len(sirets) != 1 or sirets[0][0] == last.get("siret") or "?" in text:
         return None
-    return operation if requested_operation(text) in (None, operation) else None
+    return (operation, sirets[0][0]) if requested_operation(text) in (None, operation) else None
