@@ -38,7 +38,7 @@ $(AXE): package.json package-lock.json
 ## Sets up, trains if needed, loads the demo registry on first run, starts every server under
 ## supervisord (restarted if one crashes) in the foreground; Ctrl-C stops them all.
 run: setup train demo-data
-	bash scripts/run.sh
+	bash serving/run.sh
 
 validate: setup
 	$(RASA) data validate --config config.yml --domain domain.yml --data data --fail-on-warnings
@@ -70,7 +70,7 @@ test: validate train $(AXE)
 
 ## Several Rasa and action servers sharing PostgreSQL and Redis (see docs/scaling.md).
 run-scaled: setup train
-	bash scripts/run_scaled.sh
+	bash serving/run_scaled.sh
 
 ## The full fuzz run (1,500 seeded adversarial requests; a few hundred run in make test).
 fuzz: setup train

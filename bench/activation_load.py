@@ -8,7 +8,7 @@ data (Rasa's cache makes it quick; it is another archive, so every worker really
 `--conversations` scripted conversations run at once (each slot starting a new one when its last
 ends), the second model is activated through the review's service (web/model_service.py, as the
 « Activer » button does), then the first one again, with 3 s of load before, between and after:
-each Rasa worker loads the new model in a thread and swaps it (scripts/model_follower.py). Every
+each Rasa worker loads the new model in a thread and swaps it (serving/model_follower.py). Every
 turn must answer 200 with replies, and every conversation must reach its end (« C'est fait »).
 Prints the figures as a Markdown table; exits 1 if a turn or a conversation failed.
 """

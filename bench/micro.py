@@ -4,7 +4,7 @@
 
 In one process, without servers (so other programs on the machine matter little): a
 conversation of `--turns` help questions with the real domain, then, for a turn added at
-the end, the time of each operation with Rasa's code and with channels/speed_*.py.
+the end, the time of each operation with Rasa's code and with rasa_extensions/speed_*.py.
 """
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bench.servers import ROOT
-from channels import speed_rules, speed_states, speed_tracker
-from channels.speed_tracker_store import CachedSQLTrackerStore
+from rasa_extensions import speed_rules, speed_states, speed_tracker
+from rasa_extensions.speed_tracker_store import CachedSQLTrackerStore
 
 REPEAT = 15
 

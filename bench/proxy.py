@@ -3,10 +3,10 @@
   python -m bench.proxy [--rounds 3] [--alternations 2] [--model models/claudia.tar.gz]
 
 In turn, `--alternations` times: stock `rasa init`; ClaudIA without the proxy (the Rasa workers
-share one socket behind their accept gate, scripts/worker_accept.py); ClaudIA behind HAProxy
-with that gate (as `make run` lays it out: scripts/proxy_config.py); ClaudIA behind HAProxy with
+share one socket behind their accept gate, serving/worker_accept.py); ClaudIA behind HAProxy
+with that gate (as `make run` lays it out: serving/proxy_config.py); ClaudIA behind HAProxy with
 a port per worker and the proxy's `maxconn` instead of the gate (CLAUDIA_RASA_WORKER_PORTS=1,
-scripts/worker_ports.py). Through the proxy, the bench talks to its public channel port with the
+serving/worker_ports.py). Through the proxy, the bench talks to its public channel port with the
 per-address limits raised (every conversation of the bench comes from one address). Each ratio
 is to the stock measure of the same alternation. Each measure is `--rounds` bursts of
 20 conversations of 4 turns starting together. Prints one table; writes results/bench-proxy.md.

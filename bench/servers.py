@@ -28,7 +28,7 @@ RASA = str(Path(sys.executable).parent / "rasa")
 SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
 CONCURRENCY = (1, 20, 100)
 STOCK_SCRIPT = ["hello", "I am sad", "yes", "bye"]
-# The settings scripts/run.sh uses for ClaudIA: one TensorFlow thread per operation, one
+# The settings serving/run.sh uses for ClaudIA: one TensorFlow thread per operation, one
 # action-server process and two Rasa worker processes (bench/changes.md).
 RUNTIME_TUNING = {"TF_INTER_OP_PARALLELISM_THREADS": "1", "TF_INTRA_OP_PARALLELISM_THREADS": "1",
                   "ACTION_SERVER_SANIC_WORKERS": os.environ.get("ACTION_SERVER_SANIC_WORKERS", "1"),
@@ -149,15 +149,15 @@ def prepare_stock(work: Path, env: Dict[str, str]) -> Assistant:
 
 
 def behind_proxy(ours: "Assistant", work: Path, ports: bool = False) -> "Assistant":
-    """The same servers as `make run` lays them out: HAProxy in front (scripts/proxy_config.py),
-    the Rasa workers on a loopback port each (scripts/worker_ports.py), the web front behind it.
+    """The same servers as `make run` lays them out: HAProxy in front (serving/proxy_config.py),
+    the Rasa workers on a loopback port each (serving/worker_ports.py), the web front behind it.
     The bench talks to the proxy's public channel port with the per-address limits raised (every
     conversation of the bench comes from one address). HAProxy is the first server, so that
     `servers[-1]` stays the Rasa server (cold start is timed from it)."""
     import shutil as _shutil
     import socket as _socket
 
-    from scripts import proxy_config
+    from serving import proxy_config
 
     actions, web, rasa = ours.servers
     import random as _random
@@ -218,15 +218,15 @@ def prepare_ours(work: Path, env: Dict[str, str], conversations: int, model: Opt
     ours_env.update(CLAUDIA_WEB_PORT=str(web_port), CLAUDIA_RASA_URL=f"http://127.0.0.1:{rasa_port}",
                     CLAUDIA_RASA_API_TOKEN="bench-rasa-api-token-0123456789",
                     CLAUDIA_TRACKER_DB_URL=f"sqlite:///{work / 'tracker.db'}")
-    subprocess.run([sys.executable, "-m", "scripts.endpoints", str(work / "endpoints.yml")], cwd=ROOT, check=True,
+    subprocess.run([sys.executable, "-m", "serving.endpoints", str(work / "endpoints.yml")], cwd=ROOT, check=True,
                    env=dict(ours_env, ACTIONS_URL=f"http://127.0.0.1:{actions_port}/webhook",
                             CLAUDIA_TRACKER_DB_URL=f"sqlite:///{work / 'tracker.db'}"))
-    # Started as `make run` starts them (scripts/serve_actions.py, scripts/serve_rasa.py).
-    actions = Server("ClaudIA actions", [sys.executable, "-m", "scripts.serve_actions",
+    # Started as `make run` starts them (serving/serve_actions.py, serving/serve_rasa.py).
+    actions = Server("ClaudIA actions", [sys.executable, "-m", "serving.serve_actions",
                                          "--port", str(actions_port)], ROOT, ours_env, work / "actions.log")
     # The web front is one of ClaudIA's processes: it counts in the memory total.
     web = Server("ClaudIA web", [sys.executable, "-m", "web"], ROOT, ours_env, work / "web.log")
-    rasa = Server("ClaudIA rasa", [sys.executable, "-m", "scripts.serve_rasa", "--model", str(model),
+    rasa = Server("ClaudIA rasa", [sys.executable, "-m", "serving.serve_rasa", "--model", str(model),
                                    "--endpoints", str(work / "endpoints.yml"),
                                    "--credentials", str(ROOT / "credentials.yml"),
                                    "--interface", "127.0.0.1", "--port", str(rasa_port)], ROOT, ours_env,

@@ -39,7 +39,8 @@ from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from claudia import messages, params, services
-from channels import guards, history, metrics_hooks, once, speedups, waiting
+from channels import guards, history, metrics_hooks, once, waiting
+from rasa_extensions import speedups
 from claudia.assertions import SEAL_KEY, digest, sealed_intent
 from claudia.conversations import valid_sender_id
 from claudia.identity import bearer_token, token_expiry, verify_token
@@ -48,7 +49,7 @@ from claudia.typed_buttons import button_for
 logger = logging.getLogger(__name__)
 speedups.apply()
 metrics_hooks.install()  # times Rasa's stages of each turn (claudia/metrics.py)
-# Set by scripts/serve_rasa.py when the Rasa server runs several workers.
+# Set by serving/serve_rasa.py when the Rasa server runs several workers.
 CLOSE_CONNECTIONS_ENV = "CLAUDIA_RASA_CLOSE_CONNECTIONS"
 
 
@@ -110,7 +111,7 @@ class ConnectedInput(InputChannel):
         async def pending(request: Request) -> HTTPResponse:
             return await self._pending(request)
 
-        # With several Rasa workers (scripts/worker_accept.py), a connection kept alive
+        # With several Rasa workers (serving/worker_accept.py), a connection kept alive
         # would bring every message of this client to the worker that accepted it: closing
         # it sends the next one to whichever worker is free, as a proxy's new connection would.
         if os.environ.get(CLOSE_CONNECTIONS_ENV):

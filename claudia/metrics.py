@@ -1,6 +1,6 @@
 """Every metric ClaudIA exports, in Prometheus' format (prometheus-client): one place for
 their names, help texts, labels and buckets. The servers only expose them
-(claudia/metrics_access.py says who may read them; the routes are thin: scripts/metrics_routes.py
+(claudia/metrics_access.py says who may read them; the routes are thin: serving/metrics_routes.py
 for the Rasa and action servers, web/metrics_route.py for the web front).
 
 Which server counts what:
@@ -20,7 +20,7 @@ is counted as `autre`.
 
 CLAUDIA_METRICS=0 turns every metric into a no-op (bench/run_bench.py measures the cost);
 `/metrics` then answers 404. A server with several worker processes sets
-PROMETHEUS_MULTIPROC_DIR before this module is imported (scripts/metrics_dir.py), which puts
+PROMETHEUS_MULTIPROC_DIR before this module is imported (serving/metrics_dir.py), which puts
 prometheus-client in its multi-process mode.
 """
 from __future__ import annotations

@@ -5,12 +5,12 @@ Metrics are not public: they tell how busy the service is, what users ask and wh
   (compared in constant time), from any address: Prometheus' `authorization` setting.
 - Without it, only a request from a loopback address (127.0.0.0/8, ::1) that went through no
   proxy is served: one carrying `Forwarded`, `X-Forwarded-For` or `X-Real-IP` came through a
-  reverse proxy on the same machine (HAProxy adds X-Forwarded-For: scripts/proxy_config.py), so it
+  reverse proxy on the same machine (HAProxy adds X-Forwarded-For: serving/proxy_config.py), so it
   may come from anyone.
 Anything else gets 403; with CLAUDIA_METRICS=0 the route answers 404.
 
 `Exposition.render()` gives the text format: in multi-process mode (PROMETHEUS_MULTIPROC_DIR
-set by the launcher, scripts/metrics_dir.py) the sum of every worker's files, otherwise this
+set by the launcher, serving/metrics_dir.py) the sum of every worker's files, otherwise this
 process's registry; plus the collectors read at each scrape (claudia/metrics_live.py).
 """
 from __future__ import annotations

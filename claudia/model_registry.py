@@ -7,11 +7,11 @@ Tables of the project's database (CLAUDIA_DB_URL, shared by every server):
   comparison with the model active at the time) or the model found in place at first use;
 - `model_activations`: each activation (which model, who, why, which one it replaced);
   the newest row names the active model. It is the pointer every Rasa worker follows
-  (scripts/model_follower.py), so that all of them, on every server, switch;
+  (serving/model_follower.py), so that all of them, on every server, switch;
 - `model_workers`: what each Rasa worker process says it serves, every few seconds.
 
 The core knows nothing of Rasa: training, measuring and loading are done by the outer
-layers (web/model_jobs.py, scripts/model_predict.py, scripts/model_follower.py).
+layers (web/model_jobs.py, scripts/model_predict.py, serving/model_follower.py).
 """
 from __future__ import annotations
 

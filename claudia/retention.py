@@ -17,7 +17,7 @@ who changed which structure (docs/operations.md). The review dashboard's running
 counts, not conversations: they keep counting what was purged.
 
 `python -m claudia.admin purge` runs one pass; `purge --loop`, a supervised program of
-`make run` (scripts/supervisor.py), one every `CLAUDIA_PURGE_EVERY_SECONDS`.
+`make run` (serving/supervisor.py), one every `CLAUDIA_PURGE_EVERY_SECONDS`.
 """
 from __future__ import annotations
 

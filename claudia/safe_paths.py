@@ -2,7 +2,7 @@
 
 The SQLite database's directory and file, the writers' lock file beside it
 (claudia/writer_turn.py) and the conversations' lock directory and file
-(channels/file_lock_store.py) must belong to the account running ClaudIA (or to root, who
+(rasa_extensions/file_lock_store.py) must belong to the account running ClaudIA (or to root, who
 can do anything anyway) and be writable by nobody else. In a shared folder another account
 could replace the database, hold a lock for ever, or put a link or a pipe where a lock
 file is expected. Such a location stops the process at start-up (`UnsafeLocation`, with a

@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import os
 import sys
+from pathlib import Path
 from typing import Dict, List, Optional
 
 from rasa.core.tracker_store import SQLTrackerStore
@@ -24,8 +25,10 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.core.training_data.story_writer.yaml_story_writer import YAMLStoryWriter
 from sqlalchemy.engine import make_url
 
-from scripts.endpoints import ROOT
+
 from web.review_training import clean_text
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def open_tracker_store(url: str, domain: Domain) -> SQLTrackerStore:

@@ -21,7 +21,7 @@ find_python310() {
   return 1
 }
 
-# HAProxy, the reverse proxy `make run` puts in front of the servers (scripts/proxy_config.py):
+# HAProxy, the reverse proxy `make run` puts in front of the servers (serving/proxy_config.py):
 # Debian's package, installed here when we may (root with apt-get); otherwise say what to install.
 if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

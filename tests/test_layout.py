@@ -4,6 +4,11 @@
   any outer package;
 - only `actions/` itself imports `actions` (Rasa loads it; nothing else may);
 - `web/` and `channels/` do not import each other;
+- `rasa_extensions/` (Rasa's runtime extended: tracker store, lock store, speed fixes) knows
+  nothing of the channel, the web, the serving layer nor the actions; `channels/` (the input
+  channel and what it serves) does not import the serving layer;
+- `serving/` (launchers, workers, supervisor, proxy) is the outermost layer: nothing imports
+  it but itself, the benchmark and the tests; `scripts/` holds tools run by hand;
 - the modules of a package do not import one another in a circle (the console's
   parts stand side by side on what they share, web/console_shared.py);
 - modules stay small enough to read in one go.
@@ -15,8 +20,9 @@ from typing import Dict, Iterator, List, Set, Tuple
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ["claudia", "actions", "channels", "components", "web", "scripts", "bench"]
-CORE_FORBIDDEN = {"rasa", "rasa_sdk", "aiohttp", "aiohttp_jinja2", "sanic", "actions", "channels", "web", "scripts"}
+PACKAGES = ["claudia", "actions", "channels", "components", "web", "rasa_extensions", "serving", "scripts", "bench"]
+CORE_FORBIDDEN = {"rasa", "rasa_sdk", "aiohttp", "aiohttp_jinja2", "sanic", "actions", "channels", "web", "scripts",
+                  "serving", "rasa_extensions"}
 MAX_LINES = 300
 
 
@@ -55,7 +61,19 @@ def test_web_and_channels_are_independent():
     assert violations("channels", {"web"}) == []
 
 
-@pytest.mark.parametrize("package", ["claudia", "actions", "channels", "components", "web"])
+def test_rasa_extensions_stand_under_the_channel():
+    assert violations("rasa_extensions", {"channels", "web", "serving", "scripts", "actions"}) == []
+    assert violations("channels", {"serving", "scripts"}) == []
+
+
+@pytest.mark.parametrize("package", ["claudia", "actions", "channels", "components", "web", "rasa_extensions",
+                                     "scripts"])
+def test_only_the_outermost_layer_imports_the_serving_layer(package):
+    assert violations(package, {"serving"}) == []
+
+
+@pytest.mark.parametrize("package", ["claudia", "actions", "channels", "components", "web", "rasa_extensions",
+                                     "serving"])
 def test_modules_are_small(package):
     too_long = [f"{path.relative_to(ROOT)}: {n} lines" for path in modules(package)
                 if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES]

@@ -8,7 +8,7 @@ Where the files are (decided here, documented in README « Models »):
   copies its file there (a temporary copy renamed into place), so that a server started
   later, `make test-stories` and `make nlu-eval` use it;
 - the database's newest activation (claudia/model_registry.py) is the pointer every Rasa worker
-  follows (scripts/model_follower.py); it names the candidate's own file, which never changes.
+  follows (serving/model_follower.py); it names the candidate's own file, which never changes.
 
 The model in place before the page was first used is registered as « modèle initial » (a copy
 of its file kept beside the candidates) and made the first activation, so that rolling back to

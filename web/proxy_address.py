@@ -1,7 +1,7 @@
 """Behind ClaudIA's reverse proxy, the client's address is the one the proxy saw.
 
-With CLAUDIA_BEHIND_PROXY=1 (scripts/supervisor.py sets it for the web front when HAProxy is in
-front, scripts/proxy_config.py), every connection comes from the proxy on loopback, and the
+With CLAUDIA_BEHIND_PROXY=1 (serving/supervisor.py sets it for the web front when HAProxy is in
+front, serving/proxy_config.py), every connection comes from the proxy on loopback, and the
 proxy appends the client's address to `X-Forwarded-For` (`option forwardfor`). The last entry is
 the proxy's own word (a client may send any earlier ones), so it becomes `request.remote`: the
 sign-in throttling (web/security.py) counts failures per account and real address again.

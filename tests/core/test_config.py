@@ -81,7 +81,7 @@ def test_weak_service_tokens_are_refused_in_production(monkeypatch):
         check_production(settings)
 
 
-@pytest.mark.parametrize("launcher", ["scripts.serve_rasa", "scripts.serve_actions", "web"])
+@pytest.mark.parametrize("launcher", ["serving.serve_rasa", "serving.serve_actions", "web"])
 def test_servers_refuse_an_unknown_environment(launcher):
     env = {"CLAUDIA_ENV": "prod", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT),
            "CLAUDIA_ACTIONS_TOKEN": "t" * 40, "CLAUDIA_RASA_API_TOKEN": "t" * 40}

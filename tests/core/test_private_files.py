@@ -4,7 +4,7 @@ import stat
 import subprocess
 import sys
 
-from scripts.private_files import make_private
+from serving.private_files import make_private
 from tests.conftest import DEMO_REGISTRY, ROOT
 
 

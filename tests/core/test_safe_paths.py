@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from channels.file_lock_store import FileLockStore
+from rasa_extensions.file_lock_store import FileLockStore
 from claudia.db import Database
 from claudia.safe_paths import UnsafeLocation
 from claudia.writer_turn import WriterTurn
@@ -119,15 +119,15 @@ def _start(module, tmp_path, *args, **env):
 def test_the_servers_stop_at_start_up_and_say_why(tmp_path):
     shared = _shared(tmp_path / "partage")
     database = f"sqlite:///{shared / 'claudia.db'}"
-    for module in ("scripts.serve_actions", "web"):
+    for module in ("serving.serve_actions", "web"):
         started = _start(module, tmp_path, "--port", "1", CLAUDIA_DB_URL=database)
         assert started.returncode == 1, (module, started.stderr)
         assert "Démarrage refusé : le répertoire de la base de données" in started.stderr
         assert "Start-up refused: the database directory" in started.stderr
         assert "Traceback" not in started.stderr, started.stderr
     endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(f"lock_store:\n  type: channels.file_lock_store.FileLockStore\n  lock_dir: {shared}\n")
-    started = _start("scripts.serve_rasa", tmp_path, "--endpoints", str(endpoints),
+    endpoints.write_text(f"lock_store:\n  type: rasa_extensions.file_lock_store.FileLockStore\n  lock_dir: {shared}\n")
+    started = _start("serving.serve_rasa", tmp_path, "--endpoints", str(endpoints),
                      CLAUDIA_DB_URL=f"sqlite:///{tmp_path / 'claudia.db'}",
                      CLAUDIA_TRACKER_DB_URL=f"sqlite:///{tmp_path / 'tracker.db'}")
     assert started.returncode == 1 and "Traceback" not in started.stderr, started.stderr

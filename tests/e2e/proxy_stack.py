@@ -19,7 +19,7 @@ from typing import Dict, List, Optional
 import pytest
 import requests
 
-from scripts.endpoints import write_endpoints
+from serving.endpoints import write_endpoints
 from tests.e2e.stack import ROOT, Stack, free_port
 
 SUPERVISORCTL = str(Path(sys.executable).parent / "supervisorctl")
@@ -76,11 +76,11 @@ def session_from(source: str) -> requests.Session:
 
 
 class ProxyStack(Stack):
-    """Stack's data and settings; its servers and HAProxy started by scripts/supervisor.py."""
+    """Stack's data and settings; its servers and HAProxy started by serving/supervisor.py."""
 
     supervisord: Optional[subprocess.Popen] = None
     proxy_env: Dict[str, str] = {}
-    worker_ports: bool = False  # True: a port per Rasa worker (scripts/worker_ports.py), else the gate behind one
+    worker_ports: bool = False  # True: a port per Rasa worker (serving/worker_ports.py), else the gate behind one
 
     def _spawn(self, name, command):  # supervisord starts the servers
         pass
@@ -109,7 +109,7 @@ class ProxyStack(Stack):
         if self.worker_ports:
             self.env["CLAUDIA_RASA_WORKER_PORTS"] = "1"
         self.supervisord = subprocess.Popen(
-            [sys.executable, "-m", "scripts.supervisor", "--var", str(self.var)], cwd=ROOT, env=self.env,
+            [sys.executable, "-m", "serving.supervisor", "--var", str(self.var)], cwd=ROOT, env=self.env,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         self.wait_ready()
         return self

@@ -21,8 +21,8 @@ from typing import Dict, List, Optional
 import requests
 
 from claudia.identity import issue_token
-from scripts.endpoints import HEADER as ACTIONS_HEADER
-from scripts.endpoints import write_endpoints
+from serving.endpoints import HEADER as ACTIONS_HEADER
+from serving.endpoints import write_endpoints
 from tests.fake_insee import FakeInsee
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,7 +112,7 @@ class Stack:
             CLAUDIA_CORRECTIONS_FILE=str(self.workdir / "corrections.yml"),
             CLAUDIA_REVIEW_STORIES_FILE=str(self.workdir / "test_revues.yml"),
             CLAUDIA_DATA_REPO=str(self.workdir / "data-repo"),  # the review's commits, never the project's var/
-            CLAUDIA_METRICS_DIR=str(self.workdir / "metrics"),  # the workers' metrics (scripts/metrics_dir.py)
+            CLAUDIA_METRICS_DIR=str(self.workdir / "metrics"),  # the workers' metrics (serving/metrics_dir.py)
         )
         self.env.pop("CLAUDIA_JWT_AUDIENCE", None)
         self.env.update(self.extra_env)
@@ -123,8 +123,8 @@ class Stack:
         endpoints = write_endpoints(self.workdir / "endpoints.yml",
                                     f"http://127.0.0.1:{self.actions_port}/webhook",
                                     f"sqlite:///{self.workdir / 'tracker.db'}")
-        self._spawn("actions", [sys.executable, "-m", "scripts.serve_actions", "--port", str(self.actions_port)])
-        self._spawn("rasa", [sys.executable, "-m", "scripts.serve_rasa", "--model", str(MODEL),
+        self._spawn("actions", [sys.executable, "-m", "serving.serve_actions", "--port", str(self.actions_port)])
+        self._spawn("rasa", [sys.executable, "-m", "serving.serve_rasa", "--model", str(MODEL),
                              "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
                              "--interface", "127.0.0.1", "--port", str(self.rasa_port), "--enable-api"])
         self._spawn("web", [sys.executable, "-m", "web"])

@@ -1,4 +1,4 @@
-"""The action server keeps answering while one action waits for the database (scripts/action_threads.py)."""
+"""The action server keeps answering while one action waits for the database (serving/action_threads.py)."""
 from __future__ import annotations
 
 import fcntl

@@ -215,11 +215,11 @@ def test_endpoints_file_and_databases_are_private(stack):
 def test_launchers_refuse_secrets_on_the_command_line(stack):
     import subprocess
     import sys
-    result = subprocess.run([sys.executable, "-m", "scripts.serve_rasa", "--enable-api", "--auth-token", "x"],
+    result = subprocess.run([sys.executable, "-m", "serving.serve_rasa", "--enable-api", "--auth-token", "x"],
                             cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and "ligne de commande" in result.stderr
     env = {k: v for k, v in stack.env.items() if k != "CLAUDIA_ACTIONS_TOKEN"}
-    result = subprocess.run([sys.executable, "-m", "scripts.serve_actions", "--port", "1"],
+    result = subprocess.run([sys.executable, "-m", "serving.serve_actions", "--port", "1"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and "CLAUDIA_ACTIONS_TOKEN" in result.stderr
 

@@ -148,7 +148,7 @@ def test_ready_is_503_while_sirene_is_unreachable_and_200_when_it_is_back(stack)
 
 
 def test_what_an_action_logs_in_its_thread_carries_the_request_id(stack):
-    """An action runs in a thread of the action server (scripts/action_threads.py): its own lines
+    """An action runs in a thread of the action server (serving/action_threads.py): its own lines
     (here, SIRENE failing during the structure's check) still name the message's request id."""
     http = portal_session(stack)
     web = base_urls(stack)["web"]

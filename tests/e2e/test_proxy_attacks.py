@@ -243,7 +243,7 @@ def handled(stack: ProxyStack) -> int:
 def test_a_worker_out_of_descriptors_pauses_and_recovers_while_the_other_answers(stack):
     """`ulimit -n` lowered on one Rasa worker, their shared loopback port flooded directly by a
     local account (past the proxy) until that worker can accept nothing: it pauses instead of
-    leaving its accept loop (scripts/worker_accept.py); once the flood ends it accepts again, the
+    leaving its accept loop (serving/worker_accept.py); once the flood ends it accepts again, the
     service answers a signed-in user's procedure at once, and that worker answers turns again.
     (While such a flood lasts, the gate takes the flood's connections in turn with everyone's:
     turns wait; test_proxy_worker_ports.py shows the other layout, where the proxy sets the

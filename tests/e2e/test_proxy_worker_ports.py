@@ -1,4 +1,4 @@
-"""The Rasa workers on a port each behind the proxy (CLAUDIA_RASA_WORKER_PORTS=1, scripts/worker_ports.py),
+"""The Rasa workers on a port each behind the proxy (CLAUDIA_RASA_WORKER_PORTS=1, serving/worker_ports.py),
 the alternative to their accept gate: a worker out of descriptors, a killed worker."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The servers under supervisord, as `make run` starts them (scripts/supervisor.py):
+"""The servers under supervisord, as `make run` starts them (serving/supervisor.py):
 a crashed Rasa server comes back while the web front keeps answering, and stopping
 supervisord as Ctrl-C or `kill` does leaves no server or worker running."""
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import List, Set
 import pytest
 import requests
 
-from scripts import supervisor
-from scripts.endpoints import HEADER as ACTIONS_HEADER
-from scripts.endpoints import write_endpoints
+from serving import supervisor
+from serving.endpoints import HEADER as ACTIONS_HEADER
+from serving.endpoints import write_endpoints
 from tests.e2e.stack import ACTIONS_TOKEN, ROOT, Chat, Stack, free_port, wait_for
 
 SUPERVISORCTL = str(Path(sys.executable).parent / "supervisorctl")
@@ -51,7 +51,7 @@ def alive(pid: int) -> bool:
 
 
 def start_supervisord(args: List[str], env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "scripts.supervisor", *args], cwd=ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-m", "serving.supervisor", *args], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
@@ -64,7 +64,7 @@ def stop_and_check_nothing_left(process: subprocess.Popen, how: int) -> None:
 
 
 class SupervisedStack(Stack):
-    """The end-to-end stack's data and settings, its servers started by scripts/supervisor.py."""
+    """The end-to-end stack's data and settings, its servers started by serving/supervisor.py."""
 
     supervisord: subprocess.Popen = None
 
@@ -240,7 +240,7 @@ def test_the_configuration_is_private_and_holds_no_secret(tmp_path):
 
 
 def test_rasa_workers_share_the_classifiers_libraries_with_their_server(stack):
-    """scikit-learn and SciPy are loaded before the fork (scripts/serve_rasa.py), so the
+    """scikit-learn and SciPy are loaded before the fork (serving/serve_rasa.py), so the
     workers map the server's pages instead of loading their own copies."""
     server, *workers = stack.pids("rasa")
     assert workers
@@ -256,7 +256,7 @@ def test_rasa_workers_share_the_classifiers_libraries_with_their_server(stack):
 
 def test_the_chat_channel_closes_each_connection_after_its_answer(stack):
     """Rasa runs two workers that take connections from one queue: a connection kept alive
-    would bring all of a client's messages to one of them (scripts/worker_accept.py)."""
+    would bring all of a client's messages to one of them (serving/worker_accept.py)."""
     with requests.Session() as browser:
         answer = browser.post(stack.webhook, json={"sender": f"spread-{os.getpid()}", "message": "bonjour"},
                               timeout=60)

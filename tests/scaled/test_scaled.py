@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, text
 from stdnum import luhn
 
 from claudia.identity import issue_token
-from scripts.endpoints import write_endpoints
+from serving.endpoints import write_endpoints
 from tests.e2e.stack import MODEL, ROOT, free_port
 
 SECRET = "scaled-secret-0123456789-abcdefghijklmnopqrstuv"
@@ -77,11 +77,11 @@ def cluster(tmp_path_factory):
         actions_port, rasa_port = free_port(), free_port()
         endpoints = write_endpoints(work / f"endpoints{n}.yml", f"http://127.0.0.1:{actions_port}/webhook", pg,
                                     services["CLAUDIA_TEST_REDIS_URL"])
-        # The same launchers as `make run-scaled` (scripts/serve_actions.py, scripts/serve_rasa.py).
-        processes.append(subprocess.Popen([sys.executable, "-m", "scripts.serve_actions", "--port",
+        # The same launchers as `make run-scaled` (serving/serve_actions.py, serving/serve_rasa.py).
+        processes.append(subprocess.Popen([sys.executable, "-m", "serving.serve_actions", "--port",
                                            str(actions_port)], cwd=ROOT, env=env,
                                           stdout=open(work / f"actions{n}.log", "w"), stderr=subprocess.STDOUT))
-        processes.append(subprocess.Popen([sys.executable, "-m", "scripts.serve_rasa", "--model", str(MODEL),
+        processes.append(subprocess.Popen([sys.executable, "-m", "serving.serve_rasa", "--model", str(MODEL),
                                            "--endpoints", str(endpoints), "--credentials",
                                            str(ROOT / "credentials.yml"), "--interface", "127.0.0.1",
                                            "--port", str(rasa_port)], cwd=ROOT, env=env,
