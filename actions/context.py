@@ -1,13 +1,15 @@
-"""What the actions read from a conversation: the verified user, the procedure's slots."""
+"""What the actions read from a conversation: the verified user, the procedure's slots, and
+whether the user's sealed messages vouch for a row written in their name (claudia/provenance.py)."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
-from claudia import messages, services
+from claudia import messages, sealed_history, services
 from claudia.assertions import SEAL_KEY, digest
+from claudia.provenance import Provenance, Sealed, Transcript, Verdict
 
 # Intents that ask something beside the current step; the form lets rules answer them.
 INTERRUPTIONS = {"demander_definition", "demander_prerequis", "annuler", "recommencer", "demander_agent",
@@ -114,6 +116,35 @@ def spend_confirmation(tracker: Tracker, expected_prompt: str) -> Optional[str]:
     latest = tracker.latest_message or {}
     return services.assertions().spend_confirmation(
         latest.get(SEAL_KEY), latest.get("message_id"), tracker.sender_id, latest.get("text"), expected_prompt)
+
+
+def transcript(tracker: Tracker) -> Transcript:
+    """The user's messages with their seals (the latest last) and the assistant's texts: the
+    earlier turns from the tracker store (the action gets the latest ones only), then these."""
+    stored = sealed_history.stored_events(services.settings().tracker_db_url, tracker.sender_id)
+    users, shown = sealed_history.merged(stored, list(tracker.events or []))
+    said = [Sealed(e.get("message_id"), e.get("text"), (e.get("parse_data") or {}).get(SEAL_KEY)) for e in users]
+    latest = tracker.latest_message or {}
+    if not said or said[-1].message_id != latest.get("message_id"):
+        said.append(Sealed(latest.get("message_id"), latest.get("text"), latest.get(SEAL_KEY)))
+    return Transcript(tracker.sender_id, said, shown)
+
+
+def vouched(tracker: Tracker, login: Optional[str],
+            rule: Callable[..., Verdict], *args: Any, **kwargs: Any) -> Optional[Verdict]:
+    """`rule` (a method of Provenance, e.g. `Provenance.vote`) applied to this conversation for a
+    row about to be written in `login`'s name; None for a row that names nobody."""
+    if login is None:
+        return None
+    return rule(Provenance(services.assertions()), transcript(tracker), *args, **kwargs)
+
+
+def journal(tracker: Tracker, attempt: Any, outcome: str, reason: Optional[str], detail: str = "") -> None:
+    """Journals an attempt that changed nothing (`attempt`: claudia.registry.Attempt), marked if the
+    user's messages do not vouch for it."""
+    verdict = vouched(tracker, attempt.login, Provenance.journal, outcome, attempt.siret, attempt.successor_siret,
+                      reason)
+    services.registry().record(attempt, outcome, reason, detail, provenance=verdict)
 
 
 def latest_intent(tracker: Tracker) -> Optional[str]:

@@ -18,8 +18,9 @@ from rasa_sdk.types import DomainDict
 
 from claudia import messages, services
 from actions.context import (
-    current_login, evaluation_pending, latest_intent, latest_text, reset_procedure, saw_question,
+    current_login, evaluation_pending, latest_intent, latest_text, reset_procedure, saw_question, vouched,
 )
+from claudia.provenance import Provenance
 from claudia.feedback import NEGATIVE, POSITIVE, REASONS
 from actions.procedure_prompts import AsksNextStep
 from actions.repair_steps import RepairsSteps
@@ -192,8 +193,9 @@ def _from_the_form(tracker: Tracker) -> bool:
 
 
 def record_thumbs_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
-    services.feedback().record(tracker.sender_id, current_login(tracker), POSITIVE,
-                               tracker.get_slot("derniere_procedure") or {})
+    login = current_login(tracker)
+    services.feedback().record(tracker.sender_id, login, POSITIVE, tracker.get_slot("derniere_procedure") or {},
+                               provenance=vouched(tracker, login, Provenance.vote, POSITIVE))
     dispatcher.utter_message(text=messages.MERCI_AVIS_POSITIF, buttons=messages.MENU_BUTTONS)
     return reset_evaluation()
 
@@ -229,11 +231,10 @@ class EnregistrerEvaluation(Action):
                 return _no_vote(dispatcher, tracker)
             return record_thumbs_up(dispatcher, tracker)
         sent = tracker.get_slot("envoi_commentaire") is True
+        reason, comment = tracker.get_slot("motif_insatisfaction"), tracker.get_slot("commentaire") if sent else None
         store.record(
-            tracker.sender_id, login, NEGATIVE, context,
-            reason=tracker.get_slot("motif_insatisfaction"),
-            comment=tracker.get_slot("commentaire") if sent else None,
-            comment_cancelled=not sent,
+            tracker.sender_id, login, NEGATIVE, context, reason=reason, comment=comment, comment_cancelled=not sent,
+            provenance=vouched(tracker, login, Provenance.vote, NEGATIVE, reason, comment),
         )
         dispatcher.utter_message(
             text=messages.AVIS_ENVOYE if sent else messages.AVIS_SANS_COMMENTAIRE,
@@ -250,9 +251,11 @@ class QuitterEvaluation(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):
         if tracker.active_loop_name == "formulaire_evaluation":
+            login, reason = current_login(tracker), tracker.get_slot("motif_insatisfaction")
             services.feedback().record(
-                tracker.sender_id, current_login(tracker), NEGATIVE, tracker.get_slot("derniere_procedure") or {},
-                reason=tracker.get_slot("motif_insatisfaction"), comment=None, comment_cancelled=True,
+                tracker.sender_id, login, NEGATIVE, tracker.get_slot("derniere_procedure") or {},
+                reason=reason, comment=None, comment_cancelled=True,
+                provenance=vouched(tracker, login, Provenance.vote, NEGATIVE, reason),
             )
             dispatcher.utter_message(text=messages.AVIS_ENREGISTRE_SANS_MOTIF)
         return [ActiveLoop(None), SlotSet("requested_slot", None)] + reset_evaluation()

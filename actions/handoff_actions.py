@@ -12,7 +12,8 @@ from rasa_sdk.types import DomainDict
 from claudia import messages, services
 from claudia.opening_hours import OpeningHours, french_moment
 from actions import message_draft
-from actions.context import current_login, latest_intent, latest_text
+from actions.context import current_login, latest_intent, latest_text, vouched
+from claudia.provenance import Provenance
 from actions.procedure_prompts import AsksNextStep
 
 
@@ -52,7 +53,9 @@ class DemanderAgent(Action):
         if queue.open_for(tracker.sender_id):
             dispatcher.utter_message(text=messages.AGENT_DEJA_DEMANDE, buttons=messages.NE_PLUS_ATTENDRE_BUTTONS)
         else:
-            queue.request(tracker.sender_id, current_login(tracker), handoff_context(tracker))
+            login = current_login(tracker)
+            queue.request(tracker.sender_id, login, handoff_context(tracker),
+                          provenance=vouched(tracker, login, Provenance.handoff_request))
             dispatcher.utter_message(text=messages.AGENT_VA_REJOINDRE, buttons=messages.NE_PLUS_ATTENDRE_BUTTONS)
         # The assistant stays silent until the operator closes the chat; the user's
         # messages keep being recorded in the tracker.
@@ -105,8 +108,9 @@ class EnregistrerMessage(Action):
     async def run(self, dispatcher, tracker, domain):
         text = tracker.get_slot("message_conseiller")
         if text:
-            services.handoffs().leave_message(tracker.sender_id, current_login(tracker),
-                                              handoff_context(tracker), text)
+            login = current_login(tracker)
+            services.handoffs().leave_message(tracker.sender_id, login, handoff_context(tracker), text,
+                                              provenance=vouched(tracker, login, Provenance.message_left, text))
             dispatcher.utter_message(text=messages.MESSAGE_LAISSE, buttons=messages.MENU_BUTTONS)
         else:
             dispatcher.utter_message(text=messages.MESSAGE_ANNULE, buttons=messages.MENU_BUTTONS)

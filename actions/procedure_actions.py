@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from claudia import messages, services
-from actions.context import current_login, reset_procedure, spend_confirmation
+from actions.context import current_login, journal, reset_procedure, spend_confirmation
 from actions.procedure_prompts import QUESTIONS
 from claudia.registry import ABANDONED, ACTIVATE, DONE, INACTIVATE, REFUSED, Attempt, Refusal
 from claudia.sirene import SireneUnavailable
@@ -77,10 +77,10 @@ class TerminerProcedure(Action):
         ending = tracker.get_slot("issue_procedure")
         if ending:
             outcome = ABANDONED if ending in USER_ENDINGS else REFUSED
-            services.registry().record(attempt, outcome, ending)
+            journal(tracker, attempt, outcome, ending)
         elif not _all_steps_confirmed(tracker):
             ending = "etapes_incompletes"
-            services.registry().record(attempt, REFUSED, ending)
+            journal(tracker, attempt, REFUSED, ending)
             dispatcher.utter_message(text=messages.refusal(ending))
         elif login is None:
             ending = "non_connecte"
@@ -104,7 +104,7 @@ class TerminerProcedure(Action):
             # Not the user's own « oui » to this very question, said once through the
             # channel: replayed, appended through Rasa's API, or slots changed since.
             logger.warning("unverified confirmation in %s", tracker.sender_id)
-            services.registry().record(attempt, REFUSED, "confirmation_non_verifiee")
+            journal(tracker, attempt, REFUSED, "confirmation_non_verifiee")  # marked unverified (provenance.py)
             dispatcher.utter_message(text=messages.refusal("confirmation_non_verifiee"))
             return "confirmation_non_verifiee"
         return self._carry_out(dispatcher, tracker, attempt)
@@ -116,7 +116,7 @@ class TerminerProcedure(Action):
         try:
             etablissement = services.sirene().lookup(attempt.siret)
         except SireneUnavailable as exc:
-            registry.record(attempt, REFUSED, "sirene_indisponible", str(exc))
+            journal(tracker, attempt, REFUSED, "sirene_indisponible", str(exc))
             dispatcher.utter_message(text=messages.refusal("sirene_indisponible"))
             return "sirene_indisponible"
         try:
@@ -181,9 +181,7 @@ class AnnulerProcedure(Action):
             dispatcher.utter_message(text=messages.RIEN_A_ANNULER)
             return reset_procedure()
         if tracker.get_slot("siret"):
-            services.registry().record(
-                _attempt(tracker, current_login(tracker)), ABANDONED, "annulee_par_utilisateur"
-            )
+            journal(tracker, _attempt(tracker, current_login(tracker)), ABANDONED, "annulee_par_utilisateur")
         dispatcher.utter_message(text=messages.ANNULATION)
         offer_evaluation(dispatcher)
         events: List[Dict[Text, Any]] = [ActiveLoop(None)]
@@ -199,8 +197,6 @@ class RecommencerProcedure(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):
         if tracker.get_slot("siret"):
-            services.registry().record(
-                _attempt(tracker, current_login(tracker)), ABANDONED, "recommencee"
-            )
+            journal(tracker, _attempt(tracker, current_login(tracker)), ABANDONED, "recommencee")
         dispatcher.utter_message(text=messages.RECOMMENCER)
         return reset_procedure()

@@ -17,7 +17,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from claudia import messages, services
-from actions.context import INTERRUPTIONS, current_login, latest_intent, latest_text, previous_user_text
+from actions.context import INTERRUPTIONS, current_login, journal, latest_intent, latest_text, previous_user_text
 from claudia.registry import ABANDONED, INACTIVATE, Attempt, Refusal
 from claudia.siret import format_siret, read_siret, target_and_successor, valid_sirets
 from claudia.vocabulary import normalize, requested_operation, yes_no
@@ -81,8 +81,8 @@ def switch_operation(dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict
     current, text = tracker.get_slot("action_statut"), latest_text(tracker)
     kept = tracker.get_slot("siret")
     if kept and tracker.get_slot("fiche_structure"):
-        services.registry().record(
-            Attempt(current_login(tracker), tracker.sender_id, current, kept), ABANDONED, "changement_procedure")
+        journal(tracker, Attempt(current_login(tracker), tracker.sender_id, current, kept), ABANDONED,
+                "changement_procedure")
     updates: Dict[Text, Any] = {name: None for name in STEPS_OF_AN_OPERATION}
     updates["action_statut"] = wanted
     new_target, successor = target_and_successor(text)

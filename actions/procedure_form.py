@@ -23,7 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from claudia import messages, services
-from actions.context import INTERRUPTIONS, current_login, latest_intent, latest_text
+from actions.context import INTERRUPTIONS, current_login, journal, latest_intent, latest_text
 from actions.procedure_changes import (
     SWITCHED_THIS_TURN, announced_successor, answer_yes_no, operation_asked, request_text, switch_operation,
     target_siret,
@@ -279,7 +279,7 @@ class ValidateFormulaireStatut(RepairsSteps, AsksNextStep, FormValidationAction)
             etablissement = services.sirene().lookup(siret)
         except SireneUnavailable as exc:
             logger.warning("SIRENE unavailable for %s: %s", siret, exc)
-            services.registry().record(attempt, REFUSED, "sirene_indisponible", str(exc))
+            journal(tracker, attempt, REFUSED, "sirene_indisponible", str(exc))
             dispatcher.utter_message(text=messages.refusal("sirene_indisponible"))
             return {"siret": None}
         try:
@@ -287,7 +287,7 @@ class ValidateFormulaireStatut(RepairsSteps, AsksNextStep, FormValidationAction)
         except Refusal as refusal:
             _say_refusal(dispatcher, refusal)
             if refusal.reason == "siret_inconnu":  # probably a typo: ask again
-                services.registry().record(attempt, REFUSED, refusal.reason)
+                journal(tracker, attempt, REFUSED, refusal.reason)
                 return {"siret": None}
             return {"issue_procedure": refusal.reason}
         return {"fiche_structure": _fiche(structure, etablissement)}

@@ -82,6 +82,14 @@ class MessageAssertions:
 
     def _verified(self, seal: Any, message_id: Optional[str], conversation_id: str,
                   text: Optional[str]) -> Optional[Dict[str, Any]]:
+        return self.claims(seal, message_id, conversation_id, text)
+
+    def claims(self, seal: Any, message_id: Optional[str], conversation_id: str, text: Optional[str],
+               grace_seconds: int = 0) -> Optional[Dict[str, Any]]:
+        """What the seal says (login, intent, prompt, expires) if the channel made it for this
+        message id, conversation and text, and it expired no more than `grace_seconds` ago
+        (0: still valid). An earlier message of the conversation is evidence of what its user
+        said and saw for a while after its seal stopped authorising anything (claudia/provenance.py)."""
         if not isinstance(seal, dict) or not isinstance(message_id, str) or not message_id:
             return None
         claims = {name: seal.get(name) for name in ("login", "intent", "prompt", "expires")}
@@ -90,7 +98,7 @@ class MessageAssertions:
             return None
         if not hmac.compare_digest(seal["mac"], self._mac(message_id, conversation_id, text, claims)):
             return None
-        return claims if claims["expires"] > time.time() else None
+        return claims if claims["expires"] > time.time() - grace_seconds else None
 
     def login_for(self, seal: Any, message_id: Optional[str], conversation_id: str,
                   text: Optional[str]) -> Optional[str]:

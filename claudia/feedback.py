@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from claudia import metrics
 from claudia.db import Database
-from claudia.models import Feedback, utcnow
+from claudia.models import Feedback, UnverifiedRow, utcnow
+from claudia.provenance import Verdict, mark
 
 POSITIVE, NEGATIVE = "positif", "negatif"
 # The guide's four reasons, in its order, with the words shown to the user.
@@ -32,7 +33,10 @@ class FeedbackStore:
         reason: Optional[str] = None,
         comment: Optional[str] = None,
         comment_cancelled: bool = False,
+        provenance: Optional[Verdict] = None,
     ) -> dict:
+        """Stores a vote; marked when the user's sealed messages do not vouch for it
+        (`provenance`, claudia/provenance.py): kept, but out of the satisfaction figures."""
         context = context or {}
         with self.db.write() as session:
             entry = Feedback(
@@ -49,16 +53,23 @@ class FeedbackStore:
             )
             session.add(entry)
             session.flush()
-            stored = entry.as_dict()
+            mark(session, provenance, feedback_id=entry.id)
+            stored = {**entry.as_dict(), "verified": provenance is None or provenance.verified}
+        if not stored["verified"]:
+            return stored  # out of the satisfaction figures
         known_reason = reason if not reason or reason in REASONS else metrics.OTHER
         metrics.EVALUATIONS.labels(metrics.vote_label(vote), metrics.code(known_reason, "evaluation_reason")).inc()
         return stored
 
     def for_conversation(self, conversation_id: str) -> List[dict]:
-        with self.db.read() as session:
-            query = select(Feedback).where(Feedback.conversation_id == conversation_id).order_by(Feedback.id)
-            return [f.as_dict() for f in session.execute(query).scalars()]
+        return self._read(Feedback.conversation_id == conversation_id)
 
     def all(self) -> List[dict]:
+        return self._read()
+
+    def _read(self, *where) -> List[dict]:
+        """Evaluations with `verified`: False when the user's sealed messages did not vouch for it."""
+        query = select(Feedback, UnverifiedRow.id).outerjoin(
+            UnverifiedRow, UnverifiedRow.feedback_id == Feedback.id).where(*where).order_by(Feedback.id)
         with self.db.read() as session:
-            return [f.as_dict() for f in session.execute(select(Feedback).order_by(Feedback.id)).scalars()]
+            return [{**f.as_dict(), "verified": marked is None} for f, marked in session.execute(query)]

@@ -15,7 +15,8 @@ from sqlalchemy import func, select, update
 
 from claudia import metrics
 from claudia.db import Database
-from claudia.models import Handoff, Outbox, utcnow
+from claudia.models import Handoff, Outbox, UnverifiedRow, utcnow
+from claudia.provenance import Verdict, mark, unverified
 
 WAITING, ONGOING, CLOSED, MESSAGE = "attente", "en_cours", "close", "message"
 OPERATOR, ASSISTANT = "operateur", "assistant"
@@ -40,6 +41,13 @@ def page_of(total: int, page: int, size: int) -> dict:
     return {"page": page, "pages": pages, "size": size, "total": total, "offset": (page - 1) * size}
 
 
+def with_marks(session, rows: List[dict]) -> List[dict]:
+    """`verified` on each request or message left: False when the user's sealed messages did
+    not vouch for it (claudia/provenance.py); the console says « non vérifié »."""
+    marked = unverified(session, UnverifiedRow.handoff_id, [row["id"] for row in rows])
+    return [{**row, "verified": row["id"] not in marked} for row in rows]
+
+
 def _as_dict(handoff: Handoff) -> dict:
     now = utcnow()
     return {
@@ -62,8 +70,10 @@ class HandoffQueue:
         self.db = database
 
     # -- the assistant's side -----------------------------------------------
-    def request(self, conversation_id: str, login: Optional[str], context: dict) -> dict:
-        """Queues a request, or returns the one already open for this conversation."""
+    def request(self, conversation_id: str, login: Optional[str], context: dict,
+                provenance: Optional[Verdict] = None) -> dict:
+        """Queues a request, or returns the one already open for this conversation; a new one is
+        marked when the user's sealed messages do not vouch for it (claudia/provenance.py)."""
         with self.db.write() as session:
             existing = self._open(session, conversation_id)
             if existing is not None:
@@ -72,15 +82,18 @@ class HandoffQueue:
                               created_at=utcnow(), context=json.dumps(context, ensure_ascii=False))
             session.add(handoff)
             session.flush()
+            mark(session, provenance, handoff_id=handoff.id)
             return _as_dict(handoff)
 
-    def leave_message(self, conversation_id: str, login: Optional[str], context: dict, message: str) -> dict:
+    def leave_message(self, conversation_id: str, login: Optional[str], context: dict, message: str,
+                      provenance: Optional[Verdict] = None) -> dict:
         with self.db.write() as session:
             handoff = Handoff(conversation_id=conversation_id, login=login, status=MESSAGE,
                               created_at=utcnow(), context=json.dumps(context, ensure_ascii=False),
                               message=message)
             session.add(handoff)
             session.flush()
+            mark(session, provenance, handoff_id=handoff.id)
             return _as_dict(handoff)
 
     def open_for(self, conversation_id: str) -> Optional[dict]:
@@ -116,13 +129,13 @@ class HandoffQueue:
                 select(Handoff).where(Handoff.status.in_((WAITING, ONGOING)))
                 .order_by(Handoff.created_at, Handoff.id).offset(where.pop("offset")).limit(size)
             ).scalars()
-            return {"items": [_as_dict(h) for h in rows], **where,
+            return {"items": with_marks(session, [_as_dict(h) for h in rows]), **where,
                     "waiting": counts.get(WAITING, 0), "ongoing": counts.get(ONGOING, 0)}
 
     def get(self, handoff_id: int) -> Optional[dict]:
         with self.db.read() as session:
             handoff = session.get(Handoff, handoff_id)
-            return _as_dict(handoff) if handoff else None
+            return with_marks(session, [_as_dict(handoff)])[0] if handoff else None
 
     def take(self, handoff_id: int, operator: str) -> dict:
         """Takes a waiting chat, atomically: of operators taking it at once, one wins.

@@ -1,4 +1,5 @@
-"""Tables of the project's database: registry, roles, journal, conversation owners."""
+"""Tables of the project's database: registry, roles, journal, conversation owners, and which
+rows written in a user's name their sealed messages vouch for."""
 from __future__ import annotations
 
 from sqlalchemy import (
@@ -261,3 +262,31 @@ class RateHit(Base):
     at = Column(Float, nullable=False, index=True)  # seconds since the epoch: the same clock for every process
 
     __table_args__ = (Index("ix_rate_hits_scope_key_at", "scope", "key", "at"),)
+
+
+class SpentMessage(Base):
+    """A signed-in user's sealed message that has vouched for a row of one kind written in their
+    name (claudia/provenance.py): it cannot vouch for a second one. Deleted once it could no
+    longer vouch for anything (its seal expired, plus the window earlier messages count in)."""
+
+    __tablename__ = "spent_messages"
+
+    message_id = Column(String(64), primary_key=True)
+    kind = Column(String(64), primary_key=True)  # vote | conseiller | message | journal:<outcome>:<siret>
+    expires_at = Column(DateTime, nullable=False, index=True)
+
+
+class UnverifiedRow(Base):
+    """A journal, feedback or handoff row written in a signed-in user's name that their sealed
+    messages do not vouch for (claudia/provenance.py): the row is kept, this marks it. A table
+    of its own (no column added to existing ones), deleted with its row."""
+
+    __tablename__ = "unverified_rows"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    journal_id = Column(Integer, ForeignKey("journal.id", ondelete="CASCADE"), nullable=True, unique=True)
+    feedback_id = Column(Integer, ForeignKey("feedback.id", ondelete="CASCADE"), nullable=True, unique=True)
+    handoff_id = Column(Integer, ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=True, unique=True)
+    message_id = Column(String(64), nullable=True)  # the latest message when the row was written
+    reason = Column(String(32), nullable=False)  # why it is not vouched for (claudia/provenance.py)
+    created_at = Column(DateTime, nullable=False, default=utcnow)

@@ -24,9 +24,11 @@ from claudia.models import (
     JournalEntry,
     Role,
     Structure,
+    UnverifiedRow,
     User,
     utcnow,
 )
+from claudia.provenance import Verdict, mark
 from claudia.registry_file import parse_structure, parse_users
 from claudia.sirene import Etablissement
 
@@ -174,11 +176,14 @@ class Registry:
             return check_successor(session, login, siret, successor_siret).as_dict()
 
     def journal(self, conversation_id: Optional[str] = None) -> List[dict]:
+        """The journal, each entry with `verified`: False when it was written in a user's name
+        without their sealed messages vouching for it (claudia/provenance.py)."""
         with self.db.read() as session:
-            query = select(JournalEntry).order_by(JournalEntry.id)
+            query = select(JournalEntry, UnverifiedRow.id).outerjoin(
+                UnverifiedRow, UnverifiedRow.journal_id == JournalEntry.id).order_by(JournalEntry.id)
             if conversation_id:
                 query = query.where(JournalEntry.conversation_id == conversation_id)
-            return [entry.as_dict() for entry in session.execute(query).scalars()]
+            return [{**entry.as_dict(), "verified": marked is None} for entry, marked in session.execute(query)]
 
     # -- writing ---------------------------------------------------------
     def apply(self, attempt: Attempt, sirene: Optional[Etablissement]) -> dict:
@@ -234,10 +239,16 @@ class Registry:
         check_successor(session, attempt.login, attempt.siret, attempt.successor_siret, lock=True)
         return attempt.successor_siret
 
-    def record(self, attempt: Attempt, outcome: str, reason: Optional[str], detail: str = "") -> None:
-        """Journals an attempt that changed nothing (refused, abandoned)."""
+    def record(self, attempt: Attempt, outcome: str, reason: Optional[str], detail: str = "",
+               provenance: Optional[Verdict] = None) -> None:
+        """Journals an attempt that changed nothing (refused, abandoned); marked when the
+        user's sealed messages do not vouch for it (`provenance`, claudia/provenance.py)."""
         with self.db.write() as session:
-            session.add(_entry(attempt, outcome, reason, detail))
+            entry = _entry(attempt, outcome, reason, detail)
+            session.add(entry)
+            if provenance is not None and not provenance.verified:
+                session.flush()
+                mark(session, provenance, journal_id=entry.id)
         _count(attempt, outcome, reason)
 
     # -- administration --------------------------------------------------

@@ -31,7 +31,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from claudia import review_logins, review_tags
 from claudia.db import Database
 from claudia.params import unstorable
-from claudia.models import Conversation, Feedback, Handoff, JournalEntry
+from claudia.models import Conversation, Feedback, Handoff, JournalEntry, UnverifiedRow
 from claudia.review_fold import CONVERSATION_FIELDS, Folder, Unindexable, same_comment
 from claudia.review_models import (COMMENT, ReviewConversation, ReviewIndexState, ReviewLabel, ReviewMessage,
                                    ReviewStat)
@@ -160,6 +160,9 @@ class ReviewIndexer:
         columns = [model.id, model.conversation_id] + [getattr(model, name) for name in SIDE_COLUMNS[model]]
         query = (select(*columns).where(model.id > last, model.conversation_id.isnot(None))
                  .order_by(model.id).limit(self.batch))
+        if model is Feedback:  # votes the user's messages did not vouch for are not counted (claudia/provenance.py)
+            query = query.where(model.id.not_in(select(UnverifiedRow.feedback_id).where(
+                UnverifiedRow.feedback_id.isnot(None))))
         rows = list(connection.execute(query))
         if not rows:  # rows without conversation still move the watermark
             top = connection.execute(select(func.max(model.id)).where(model.id > last)).scalar()

@@ -182,8 +182,8 @@ class RoutedRegistry:
     def apply(self, attempt, sirene) -> dict:
         return self._for(attempt.login).apply(attempt, sirene)
 
-    def record(self, attempt, outcome, reason, detail: str = "") -> None:
-        return self._for(attempt.login).record(attempt, outcome, reason, detail)
+    def record(self, attempt, outcome, reason, detail: str = "", provenance=None) -> None:
+        return self._for(attempt.login).record(attempt, outcome, reason, detail, provenance)
 
     def replace_all(self, data: dict) -> Dict[str, int]:
         if any(is_test_login(str((user or {}).get("login") or "")) for user in data.get("users") or []):

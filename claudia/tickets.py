@@ -13,7 +13,7 @@ from typing import Dict, List, Optional
 from sqlalchemy import func, select
 
 from claudia.db import Database
-from claudia.handoff import MESSAGE, HandoffError, _as_dict, page_of
+from claudia.handoff import MESSAGE, HandoffError, _as_dict, page_of, with_marks
 from claudia.models import Handoff, TicketAnswer, utcnow
 
 ANSWERED = "repondu"
@@ -69,7 +69,8 @@ class Tickets:
                 select(Handoff, TicketAnswer).outerjoin(TicketAnswer, TicketAnswer.handoff_id == Handoff.id)
                 .where(Handoff.status == status).order_by(*order).offset(where.pop("offset")).limit(size)
             ).all()
-        return {"items": [_with_answer(h, a) for h, a in rows], **where}
+            items = with_marks(session, [_with_answer(h, a) for h, a in rows])
+        return {"items": items, **where}
 
     def listing(self, limit: int = 100) -> dict:
         """The first `limit` open tickets (oldest first) and answered ones (latest answer first)."""
@@ -80,7 +81,7 @@ class Tickets:
             handoff = session.get(Handoff, handoff_id)
             if handoff is None or handoff.status not in (MESSAGE, ANSWERED):
                 return None
-            return _with_answer(handoff, session.get(TicketAnswer, handoff_id))
+            return with_marks(session, [_with_answer(handoff, session.get(TicketAnswer, handoff_id))])[0]
 
     def deliver(self, login: Optional[str], conversation_id: str) -> List[dict]:
         """Answers not yet shown to this user; they count as shown from now on."""

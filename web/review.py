@@ -21,7 +21,8 @@ from sqlalchemy import select, text
 from claudia.data_versions import DataVersions
 from claudia.db import Database
 from claudia.params import printable_in
-from claudia.models import Feedback, Handoff, JournalEntry
+from claudia.models import Feedback, Handoff, JournalEntry, UnverifiedRow
+from claudia.provenance import unverified
 from claudia.review_index import ReviewIndexer
 from claudia.review_models import COMMENT
 from claudia.review_queries import Filters, MessageFilters, ReviewQueries, iso  # noqa: F401 (re-exported)
@@ -145,8 +146,14 @@ class Review:
                 select(JournalEntry).where(JournalEntry.conversation_id == cid)).scalars()]
             feedback = [f.as_dict() for f in session.execute(
                 select(Feedback).where(Feedback.conversation_id == cid)).scalars()]
-            handoffs = [{"status": h.status, "operator": h.operator, "message": h.message}
+            handoffs = [{"id": h.id, "status": h.status, "operator": h.operator, "message": h.message}
                         for h in session.execute(select(Handoff).where(Handoff.conversation_id == cid)).scalars()]
+            # rows written in the user's name that their sealed messages did not vouch for (claudia/provenance.py)
+            for rows, column in ((journal, UnverifiedRow.journal_id), (feedback, UnverifiedRow.feedback_id),
+                                 (handoffs, UnverifiedRow.handoff_id)):
+                marked = unverified(session, column, [row["id"] for row in rows])
+                for row in rows:
+                    row["verified"] = row["id"] not in marked
         return {"summary": summary, "steps": steps, "journal": journal, "feedback": feedback, "handoffs": handoffs,
                 "tags": self.tags.of(cid)}
 

@@ -147,13 +147,18 @@
     nav.replaceChildren(...parts);
   }
 
+  // A request or message left that the user's own messages did not vouch for (claudia/provenance.py).
+  function who(item) {
+    return (item.login || "non connecté") + (item.verified === false ? " (non vérifié)" : "");
+  }
+
   async function refreshInbox() {
     const { chats, tickets, counts, pages } = await api(`/console/api/chats?${pageQuery()}`);
     fill(document.querySelector("#chats tbody"), chats, (row, chat) => {
       cell(row, new Date(chat.created_at).toLocaleTimeString("fr-FR"));
       cell(row, since(chat.waiting_seconds));
       cell(row, since(chat.first_answer_seconds));
-      cell(row, chat.login || "non connecté");
+      cell(row, who(chat));
       cell(row, chat.summary);
       cell(row, [chat.state, presence(chat)].filter(Boolean).join(" — "));
       row.insertCell().append(link(`/console/chats/${chat.id}`, "Ouvrir"));
@@ -161,13 +166,13 @@
     document.getElementById("chats-empty").hidden = counts.chats > 0;
     fill(document.querySelector("#tickets-open tbody"), tickets.open, (row, ticket) => {
       cell(row, when(ticket.created_at));
-      cell(row, ticket.login || "non connecté");
+      cell(row, who(ticket));
       cell(row, ticket.message);
       row.insertCell().append(link(`/console/tickets/${ticket.id}`, "Répondre"));
     });
     fill(document.querySelector("#tickets-answered tbody"), tickets.answered, (row, ticket) => {
       cell(row, when(ticket.created_at));
-      cell(row, ticket.login || "non connecté");
+      cell(row, who(ticket));
       row.insertCell().append(link(`/console/tickets/${ticket.id}`, ticket.message));
       cell(row, `${ticket.answer.text} (${ticket.answer.operator_name})`);
       cell(row, ticket.answer.delivered_at ? "oui" : "pas encore");
@@ -201,7 +206,7 @@
     const { handoff, transcript, me, unanswered } = await api(`/console/api/chats/${id}`);
     titleCount(unanswered);
     setText(document.getElementById("context"),
-      `Utilisateur : ${handoff.login || "non connecté"}\nConversation : ${handoff.conversation_id}\n` +
+      `Utilisateur : ${who(handoff)}\nConversation : ${handoff.conversation_id}\n` +
       `Attente : ${since(handoff.waiting_seconds)} · première réponse : ${since(handoff.first_answer_seconds)}\n` +
       handoff.summary);
     const list = document.getElementById("transcript");
