@@ -13,7 +13,7 @@ checked here, at the write, against the channel's seals on the conversation's me
 
 | kind | the message it comes from | what must follow |
 |---|---|---|
-| `vote` (feedback) | the latest message giving a vote (👍 / 👎 clicked, an evaluation in words, or the intent) that answered a text asking « Cette réponse vous a-t-elle aidé ? » | the row's vote is that one; its reason was clicked, or typed in answer to the reason question, after it; its comment is the text of one of the user's messages after it |
+| `vote` (feedback) | the latest message giving a vote (👍 / 👎 clicked, an evaluation in words, or the intent) the first sent since the user last answered a text asking « Cette réponse vous a-t-elle aidé ? » (a question of the user's may come in between) | the row's vote is that one; its reason was clicked, or typed in answer to the reason question, after it; its comment is the text of one of the user's messages after it |
 | `conseiller` (live-chat request) | the latest message | sealed intent `demander_agent` (typed, or the button) |
 | `message` (message left) | the latest message | the row's text is its text, or it said yes to « Votre message pour le support serait : « … » » showing that very text |
 | `journal:<outcome>:<siret>` (attempt that changed nothing) | the latest message | the SIRET (and successor) are in what the user typed in this conversation or in a text the user was shown; never for `confirmation_non_verifiee` |
@@ -160,8 +160,12 @@ class Provenance:
             return Verdict(False, latest_id, NO_SEAL)
         asking = self._showing(transcript, messages.EVALUATION_QUESTION, messages.EVALUATION_QUESTION,
                                messages.EVALUATION_NON_COMPRISE)
-        position = next((i for i in range(len(read) - 1, -1, -1)
-                         if read[i].prompt in asking and vote_of(read[i]) is not None), None)
+        # The vote is the first one given since the user last answered the evaluation question: it
+        # may follow a question of theirs in between (« c'est quoi un SIRET ? » then « super »), but
+        # a later « merci » after it is no second vote.
+        answered = next((i for i in range(len(read) - 1, -1, -1) if read[i].prompt in asking), None)
+        position = None if answered is None else next(
+            (i for i in range(answered, len(read)) if vote_of(read[i]) is not None), None)
         if position is None or vote_of(read[position]) != vote:
             return Verdict(False, latest_id, NO_VOTE)
         after = read[position + 1:]

@@ -127,6 +127,17 @@ def test_a_second_vote_from_a_later_message_is_not_vouched_for(rules):
     assert not verdict.verified and verdict.reason == provenance.SPENT
 
 
+def test_a_vote_in_words_after_a_question_in_between_is_the_users(rules):
+    """Seen in the typed suite: « à qui je m'adresse ? » answered the evaluation question, then
+    « nul » answered ClaudIA's answer; the user had seen the question, the vote is theirs."""
+    question = said("à qui je m'adresse pour faire corriger ça ?", "demander_aide", messages.EVALUATION_QUESTION)
+    vote = said("nul", "evaluer_negatif", "Si ma réponse ne vous convient pas, le support Chorus Pro …")
+    assert rules.vote(talk(question, vote, shown=[messages.EVALUATION_QUESTION]), "negatif").verified
+    # the same words before the question was ever shown vouch for nothing
+    early = talk(said("nul", "evaluer_negatif", "Que puis-je faire pour vous ?"), shown=[])
+    assert rules.vote(early, "negatif").reason == provenance.NO_VOTE
+
+
 def test_a_reason_the_user_did_not_give_is_not_vouched_for(rules):
     conversation = comment_down()
     verdict = rules.vote(conversation, "negatif", "reponse_compliquee", COMMENT)

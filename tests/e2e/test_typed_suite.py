@@ -2,8 +2,9 @@
 
 Each is played through the authenticated channel against the real servers, then judged
 on the registry, the votes stored, the handoffs, the answers it expected and the traps
-(a question asked three times in a row without a way out). Two things must hold in every
-conversation: no trap, and no vote the user did not give. The writers' other expectations
+(a question asked three times in a row without a way out). Three things must hold in every
+conversation: no trap, no vote the user did not give, and no row of the user's own marked
+unverified (claudia/provenance.py). The writers' other expectations
 are counted: the share met must not fall below the last measured figure (README,
 « Conversation repair »). The figures of a run are in results/typed_suite/
 (`python -m tests.e2e.typed_suite.summary -v` prints them).
@@ -33,11 +34,12 @@ def test_typed_conversation_has_no_trap_and_no_vote_never_given(stack, conversat
     (RESULTS / f"{conversation['id']}.json").write_text(json.dumps({
         "id": outcome.conversation, "file": conversation["file"], "passed": outcome.passed,
         "failures": outcome.failures, "traps": outcome.traps, "unexpected_votes": outcome.unexpected_votes,
-        "extra_questions": outcome.extra_questions, "skipped_turns": outcome.skipped_turns,
+        "extra_questions": outcome.extra_questions, "unverified": outcome.unverified, "skipped_turns": outcome.skipped_turns,
         "transcript": outcome.transcript}, ensure_ascii=False, indent=1), encoding="utf-8")
     transcript = "\n".join(["--- transcript:"] + outcome.transcript)
     assert outcome.traps == 0, transcript
     assert outcome.unexpected_votes == 0, transcript
+    assert outcome.unverified == [], transcript  # the user's own rows are all vouched for by their seals
 
 
 def test_the_share_of_conversations_meeting_their_writers_expectations_holds():

@@ -86,6 +86,7 @@ class Outcome:
     extra_questions: int = 0
     skipped_turns: int = 0
     transcript: List[str] = field(default_factory=list)
+    unverified: List[str] = field(default_factory=list)  # rows of the user's own marked unverified
 
     @property
     def passed(self) -> bool:
@@ -190,6 +191,17 @@ class Player:
             self.outcome.failures.append(f"{tag}: step {before} not asked again (now {after})")
 
 
+def unverified_rows(db: sqlite3.Connection, sender: str) -> List[str]:
+    """The conversation's journal, feedback and handoff rows marked unverified (claudia/provenance.py):
+    every row here comes from the user's own messages, so none should be."""
+    found = []
+    for table, column in (("journal", "journal_id"), ("feedback", "feedback_id"), ("handoffs", "handoff_id")):
+        found += [f"{table} {row_id}: {reason}" for row_id, reason in db.execute(
+            f"SELECT t.id, u.reason FROM unverified_rows u JOIN {table} t ON t.id = u.{column} "
+            "WHERE t.conversation_id = ?", (sender,))]
+    return found
+
+
 def judge_end(stack: Stack, player: Player) -> None:
     """The registry, the votes and the handoffs at the end, against the writer's expectations."""
     expected = player.conversation.get("expect") or {}
@@ -206,6 +218,7 @@ def judge_end(stack: Stack, player: Player) -> None:
         votes = [v for (v,) in db.execute(
             "SELECT vote FROM feedback WHERE conversation_id = ? ORDER BY id", (sender,))]
         handoffs = db.execute("SELECT COUNT(*) FROM handoffs WHERE conversation_id = ?", (sender,)).fetchone()[0]
+        outcome.unverified = unverified_rows(db, sender)
     wanted_votes = [str(v) for v in expected.get("votes") or []]
     if votes != wanted_votes:
         outcome.unexpected_votes = max(0, len(votes) - len(wanted_votes))
