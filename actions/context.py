@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 
 from claudia import messages, sealed_history, services
 from claudia.assertions import SEAL_KEY, digest
-from claudia.provenance import Provenance, Sealed, Transcript, Verdict
+from claudia.provenance import SPENT, Provenance, Sealed, Transcript, Verdict
 
 # Intents that ask something beside the current step; the form lets rules answer them.
 INTERRUPTIONS = {"demander_definition", "demander_prerequis", "annuler", "recommencer", "demander_agent",
@@ -118,10 +118,11 @@ def spend_confirmation(tracker: Tracker, expected_prompt: str) -> Optional[str]:
         latest.get(SEAL_KEY), latest.get("message_id"), tracker.sender_id, latest.get("text"), expected_prompt)
 
 
-def transcript(tracker: Tracker) -> Transcript:
+def transcript(tracker: Tracker, earlier_turns: bool = True) -> Transcript:
     """The user's messages with their seals (the latest last) and the assistant's texts: the
     earlier turns from the tracker store (the action gets the latest ones only), then these."""
-    stored = sealed_history.stored_events(services.settings().tracker_db_url, tracker.sender_id)
+    stored = sealed_history.stored_events(services.settings().tracker_db_url, tracker.sender_id) \
+        if earlier_turns else []
     users, shown = sealed_history.merged(stored, list(tracker.events or []))
     said = [Sealed(e.get("message_id"), e.get("text"), (e.get("parse_data") or {}).get(SEAL_KEY)) for e in users]
     latest = tracker.latest_message or {}
@@ -136,7 +137,14 @@ def vouched(tracker: Tracker, login: Optional[str],
     row about to be written in `login`'s name; None for a row that names nobody."""
     if login is None:
         return None
-    return rule(Provenance(services.assertions()), transcript(tracker), *args, **kwargs)
+    rules = Provenance(services.assertions())
+    # Most rows follow from the action's own events (a 👍 clicked at the question, a request made
+    # now): decided without reading the tracker store. Less evidence can only refuse more, so the
+    # earlier turns are read only when the action's events do not vouch for the row.
+    quick = rule(rules, transcript(tracker, earlier_turns=False), *args, **kwargs)
+    if quick.verified or quick.reason == SPENT:
+        return quick
+    return rule(rules, transcript(tracker), *args, **kwargs)
 
 
 def journal(tracker: Tracker, attempt: Any, outcome: str, reason: Optional[str], detail: str = "") -> None:
