@@ -5,8 +5,10 @@
 In turn, `--alternations` times: stock `rasa init`; ClaudIA without the proxy (the Rasa workers
 share one socket behind their accept gate, serving/worker_accept.py); ClaudIA behind HAProxy
 with that gate (as `make run` lays it out: serving/proxy_config.py); ClaudIA behind HAProxy with
-a port per worker and the proxy's `maxconn` instead of the gate (CLAUDIA_RASA_WORKER_PORTS=1,
-serving/worker_ports.py). Through the proxy, the bench talks to its public channel port with the
+a socket per worker and the proxy's `maxconn` instead of the gate (CLAUDIA_RASA_WORKER_PORTS=1,
+serving/worker_ports.py). Behind the proxy, the Rasa workers and the web front listen on private
+unix sockets, as in `make run` (serving/unix_sockets.py; `--loopback`: on loopback ports instead,
+to compare). Through the proxy, the bench talks to its public channel port with the
 per-address limits raised (every conversation of the bench comes from one address). Each ratio
 is to the stock measure of the same alternation. Each measure is `--rounds` bursts of
 20 conversations of 4 turns starting together. Prints one table; writes results/bench-proxy.md.
@@ -59,6 +61,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--alternations", type=int, default=2)
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "claudia.tar.gz")
+    parser.add_argument("--loopback", action="store_true",
+                        help="behind the proxy, the servers on loopback ports (CLAUDIA_PRIVATE_SOCKETS=0), not private sockets")
     args = parser.parse_args()
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", RASA_TELEMETRY_ENABLED="false")
     work = Path(tempfile.mkdtemp(prefix="claudia-bench-proxy-"))
@@ -70,8 +74,9 @@ def main() -> None:
         for assistant in (stock, ours, "gate", "ports"):
             if assistant in ("gate", "ports"):  # its ports chosen just before it starts
                 kind = assistant
-                assistant = behind_proxy(ours, work, ports=kind == "ports")
-                assistant.name = "ClaudIA + proxy, " + ("a port per worker" if kind == "ports" else "gate behind it")
+                assistant = behind_proxy(ours, work, ports=kind == "ports", sockets=not args.loopback)
+                assistant.name = "ClaudIA + proxy, " + ("a socket per worker" if kind == "ports" else "gate behind it") \
+                    + (" (loopback ports)" if args.loopback else "")
             reset = getattr(assistant, "reset_registry", None)
             rows.append((alternation, assistant.name, measure(assistant, args.rounds, reset)))
             print(rows[-1], flush=True)

@@ -148,49 +148,71 @@ def prepare_stock(work: Path, env: Dict[str, str]) -> Assistant:
     return assistant
 
 
-def behind_proxy(ours: "Assistant", work: Path, ports: bool = False) -> "Assistant":
+def behind_proxy(ours: "Assistant", work: Path, ports: bool = False, sockets: bool = True) -> "Assistant":
     """The same servers as `make run` lays them out: HAProxy in front (serving/proxy_config.py),
-    the Rasa workers on a loopback port each (serving/worker_ports.py), the web front behind it.
-    The bench talks to the proxy's public channel port with the per-address limits raised (every
-    conversation of the bench comes from one address). HAProxy is the first server, so that
-    `servers[-1]` stays the Rasa server (cold start is timed from it)."""
+    the Rasa workers behind it on a private unix socket (their accept gate; `ports`: a socket each,
+    serving/worker_ports.py), the web front on its own (serving/unix_sockets.py). The bench talks
+    to the proxy's public channel port with the per-address limits raised (every conversation of
+    the bench comes from one address). HAProxy is the first server, so that `servers[-1]` stays
+    the Rasa server (cold start is timed from it). `sockets=False`: the servers on loopback ports
+    instead (CLAUDIA_PRIVATE_SOCKETS=0), to compare."""
     import shutil as _shutil
-    import socket as _socket
 
-    from serving import proxy_config
+    from serving import proxy_config, unix_sockets
 
     actions, web, rasa = ours.servers
-    import random as _random
-
-    while True:  # consecutive free ports for the workers, below the kernel's ephemeral range (32768-)
-        first = _random.randrange(20000, 32000)
-        try:
-            with _socket.socket() as one, _socket.socket() as two:
-                one.bind(("127.0.0.1", first))
-                two.bind(("127.0.0.1", first + 1))
-            break
-        except OSError:
-            continue
-    public = free_port()
+    folder = work / f"sockets-{'ports' if ports else 'gate'}"
+    rasa_socket = unix_sockets.rasa_socket(folder)
+    public, internal = free_port(), free_port()
     env = dict(rasa.env, SANIC_PROXIES_COUNT="1", **({"CLAUDIA_RASA_WORKER_PORTS": "1"} if ports else {}))
     command = list(rasa.command)
-    command[command.index("--port") + 1] = str(first)
     workers = int(env.get("CLAUDIA_RASA_WORKERS", "2"))
-    # `make run`: the workers share one port behind their accept gate; `ports`: a port each.
-    addresses = [("127.0.0.1", first + n) for n in range(workers)] if ports else [("127.0.0.1", first)]
-    layout = proxy_config.Layout(channel_port=public, web_port=free_port(), internal_port=free_port(),
-                                 rasa=addresses, workers_per_server=1 if ports else workers,
-                                 web=("127.0.0.1", int(web.env["CLAUDIA_WEB_PORT"])))
+    # `make run`: the workers share one socket behind their accept gate; `ports`: a socket each.
+    addresses: List[proxy_config.Address]
+    if sockets:
+        env["CLAUDIA_RASA_SOCKET"] = str(rasa_socket)
+        addresses = [unix_sockets.worker_socket(rasa_socket, n) for n in range(workers)] if ports else [rasa_socket]
+        web_address: proxy_config.Address = unix_sockets.web_socket(folder)
+    else:
+        first = _consecutive_free_ports(workers)
+        command[command.index("--port") + 1] = str(first)
+        addresses = [("127.0.0.1", first + n) for n in range(workers)] if ports else [("127.0.0.1", first)]
+        web_address = ("127.0.0.1", free_port())
+    layout = proxy_config.Layout(channel_port=public, web_port=free_port(), internal_port=internal,
+                                 rasa=addresses, workers_per_server=1 if ports else workers, web=web_address)
     limits = proxy_config.Limits(connections_per_address=10_000, requests_per_address=10_000_000)
     config = work / "haproxy.cfg"
     config.write_text(proxy_config.config_text(layout, limits), encoding="utf-8")
     haproxy = _shutil.which("haproxy") or "/usr/sbin/haproxy"
+    web_env = dict(web.env, CLAUDIA_BEHIND_PROXY="1", CLAUDIA_RASA_URL=f"http://127.0.0.1:{internal}",
+                   **({"CLAUDIA_WEB_SOCKET": str(web_address)} if sockets else {"CLAUDIA_WEB_PORT": str(web_address[1])}))
     servers = [Server("ClaudIA proxy", [haproxy, "-db", "-f", str(config)], rasa.cwd, env, work / "haproxy.log"),
-               actions, web, Server("ClaudIA rasa", command, rasa.cwd, env, work / "rasa-proxied.log")]
+               actions, Server("ClaudIA web", web.command, web.cwd, web_env, work / "web-proxied.log"),
+               Server("ClaudIA rasa", command, rasa.cwd, env, work / "rasa-proxied.log")]
     proxied = Assistant(ours.name, f"http://127.0.0.1:{public}/webhooks/connected/webhook", ours.headers_for,
                         ours.script_for, servers, train_seconds=ours.train_seconds)
     proxied.reset_registry = ours.reset_registry  # type: ignore[attr-defined]
     return proxied
+
+
+def _consecutive_free_ports(count: int) -> int:
+    """The first of `count` free consecutive loopback ports, below the kernel's ephemeral range (32768-)."""
+    import random
+    import socket
+
+    while True:
+        first = random.randrange(20000, 32000)
+        taken = []
+        try:
+            for port in range(first, first + count):
+                taken.append(socket.socket())
+                taken[-1].bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for sock in taken:
+                sock.close()
 
 
 def prepare_ours(work: Path, env: Dict[str, str], conversations: int, model: Optional[Path] = None) -> Assistant:

@@ -21,6 +21,8 @@ KINDS = {
     "database": ("le fichier de base de données", "the database file"),
     "lock_dir": ("le répertoire des verrous", "the lock directory"),
     "lock": ("le fichier de verrou", "the lock file"),
+    "socket_dir": ("le répertoire des sockets privées", "the private sockets' directory"),
+    "socket": ("la socket privée", "the private socket"),
 }
 
 
@@ -120,3 +122,65 @@ def check_sqlite_location(database: Path) -> None:
     for path in (database,) + sqlite_companions(database):
         check_file(path, "database", follow=True)
     check_file(Path(f"{database.resolve()}.writer-lock"), "lock")
+
+
+def private_socket_directory(path: Path) -> Path:
+    """The directory of the servers' private unix sockets (var/sockets/), made 0700 if missing;
+    refused (`UnsafeLocation`) when another account owns it or may write to it: that account could
+    put its own socket in a server's place, or remove one. Ours and open to others: closed (0700)."""
+    path = Path(path)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    check_directory(path, "socket_dir")
+    if stat.S_IMODE(os.stat(path).st_mode) & 0o077 and os.stat(path).st_uid == os.geteuid():
+        path.chmod(0o700)
+    return path
+
+
+def _answers(path: Path) -> bool:
+    """Whether a server still listens on the unix socket `path` (refused: a stale one)."""
+    import socket
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1)
+        try:
+            probe.connect(str(path))
+        except BlockingIOError:  # its backlog is full: alive
+            return True
+        except OSError:
+            return False
+    return True
+
+
+def bind_private_socket(path: Path, backlog: int = 100):
+    """A listening unix socket at `path`, mode 0600, in a private directory (`private_socket_directory`):
+    only this account (and root) may connect. A stale socket of ours left there by a server that died
+    is replaced; one a server still listens on is `OSError` EADDRINUSE, as a port in use; anything else
+    at `path` is refused (`UnsafeLocation`)."""
+    import socket
+
+    path = Path(path)
+    private_socket_directory(path.parent)
+    try:
+        status = os.lstat(path)
+    except FileNotFoundError:
+        status = None
+    if status is not None:
+        if not stat.S_ISSOCK(status.st_mode):
+            raise _refusal("socket", path, "existe et n'est pas une socket : supprimez-le.",
+                           "exists and is not a socket: remove it.")
+        _owner_and_mode("socket", path, status)
+        if _answers(path):  # a running server's: as a port in use
+            raise OSError(errno.EADDRINUSE, f"{path}: socket in use by a running server / socket utilisée par un serveur")
+        path.unlink()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    previous = os.umask(0o177)  # created 0600: no moment when another account could connect
+    try:
+        sock.bind(str(path))
+    except BaseException:
+        sock.close()
+        raise
+    finally:
+        os.umask(previous)
+    path.chmod(0o600)
+    sock.listen(backlog)
+    return sock

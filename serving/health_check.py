@@ -12,7 +12,8 @@ to its whole process group, so that a stopped or frozen process gets it too; SIG
 `CLAUDIA_HEALTH_KILL_SECONDS`, 10) and supervisord, seeing it exit, restarts it
 (autorestart). Each restart is a line in var/log/health.log.
 
-The servers' URLs are their liveness probes, `/health/live` (serving/sanic_requests.py,
+A server on a private unix socket (serving/unix_sockets.py) is probed at an
+`http+unix://<socket>/health/live` URL. The servers' URLs are their liveness probes, `/health/live` (serving/sanic_requests.py,
 web/observability.py). For those, the checker also asks `/health/ready` and writes a line to
 var/log/health.log each time a server becomes ready or not ready, with the checks that fail
 (« rasa not ready: tracker_store »): a server that is not ready is not restarted (restarting it
@@ -26,14 +27,13 @@ import os
 import signal
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
 
 from supervisor import childutils
 
 from claudia import log_format
+from serving import unix_sockets
 
 
 def _seconds(name: str, default: float) -> float:
@@ -46,11 +46,10 @@ def say(message: str, level: int = logging.INFO) -> None:
 
 
 def answers(url: str, timeout: float) -> bool:
-    """True if something answers HTTP at `url`, whatever the status."""
+    """True if something answers HTTP at `url` (http:// or a private socket's http+unix://,
+    serving/unix_sockets.py), whatever the status."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout):
-            return True
-    except urllib.error.HTTPError:
+        unix_sockets.get(url, timeout)
         return True
     except (OSError, ValueError):  # refused, reset, timed out
         return False
@@ -62,10 +61,7 @@ LIVE_PATH, READY_PATH = "/health/live", "/health/ready"
 def readiness(url: str, timeout: float) -> Optional[List[str]]:
     """The failing checks of `url` (a /health/ready), [] when ready, None when it could not be asked."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as answer:
-            body = answer.read()
-    except urllib.error.HTTPError as error:
-        body = error.read()
+        _, body = unix_sockets.get(url, timeout)
     except (OSError, ValueError):
         return None
     try:

@@ -2,8 +2,8 @@
 
   python -m serving.proxy_config OUT [--servers N]   (serving/supervisor.py writes var/haproxy.cfg so)
 
-HAProxy (Debian's `haproxy` package) alone listens on the public ports; the servers listen on
-loopback only. What it does for them (docs/security.md, « Availability »):
+HAProxy (Debian's `haproxy` package) alone listens on the public ports; the servers listen behind
+it (below, « Ports »). What it does for them (docs/security.md, « Availability »):
 - reads each request whole before passing it on (`option http-buffer-request`, buffers big
   enough for the largest body allowed) and gives it `CLAUDIA_PROXY_REQUEST_SECONDS` (10) for its
   headers and body together, however slowly they trickle: 408 after that, nothing reaches a
@@ -15,7 +15,7 @@ loopback only. What it does for them (docs/security.md, « Availability »):
   (100) connections at once (more are refused) and `CLAUDIA_PROXY_REQUESTS_PER_ADDRESS` (500)
   requests per 10 s (429 and a French message beyond);
 - queues the requests for the Rasa workers: at most workers × `CLAUDIA_RASA_WORKER_SLOTS` (2 × 2)
-  at once on the Rasa server's port (`maxconn`), whose accept gate gives each to a worker with
+  at once on the Rasa server's socket (`maxconn`), whose accept gate gives each to a worker with
   room (serving/worker_accept.py); the others wait in the proxy's queue
   (`CLAUDIA_PROXY_QUEUE_SECONDS`, 10, then 503). With CLAUDIA_RASA_WORKER_PORTS=1 each worker is a
   server of its own with `maxconn` 2 (serving/worker_ports.py), measured slower (bench/results.md);
@@ -25,11 +25,11 @@ loopback only. What it does for them (docs/security.md, « Availability »):
 Ports (`make run`, serving/run.sh sets them): public `CLAUDIA_PUBLIC_WEB_PORT` (5080, the
 portal, console and review) and `CLAUDIA_PUBLIC_PORT` (5005, the connected channel only) on
 `CLAUDIA_PUBLIC_HOST` (127.0.0.1; 0.0.0.0 to serve a network); `CLAUDIA_PROXY_RASA_PORT`
-(5006, loopback) is the web front's way to Rasa (channel and the console's token-protected
-API, no per-address limit: every request there comes from the web front); the Rasa server on
-`CLAUDIA_PORT` (5010; its workers on 5010, 5011 with CLAUDIA_RASA_WORKER_PORTS=1), the web front
-on `CLAUDIA_WEB_PORT` (5081). The administration
-socket is var/haproxy.sock (0600, in var/ 0700).
+(5006, loopback) is the web front's way to Rasa (no per-address limit: every request there comes
+from the web front) and Prometheus' to the metrics (serving/proxy_metrics.py). The Rasa server and the web
+front on private unix sockets in `CLAUDIA_SOCKET_DIR` (serving/unix_sockets.py), on no TCP port;
+with CLAUDIA_PRIVATE_SOCKETS=0 on `CLAUDIA_PORT` (5010; 5010, 5011 … per worker) and
+`CLAUDIA_WEB_PORT` (5081). The administration socket is var/haproxy.sock (0600, in var/ 0700).
 """
 from __future__ import annotations
 
@@ -37,11 +37,13 @@ import argparse
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
+from serving import unix_sockets
 from serving.proxy_errors import deny, error_answers
+from serving.proxy_metrics import metrics_routes
 
-Address = Tuple[str, int]
+Address = Union[Tuple[str, int], Path]  # a loopback port, or a private unix socket (serving/unix_sockets.py)
 
 # What the proxy asks each server every 2 s: its readiness (200, or 503 with the failing checks:
 # serving/sanic_requests.py, web/observability.py, claudia/health.py). A server not ready gets no
@@ -49,7 +51,6 @@ Address = Tuple[str, int]
 RASA_CHECK = "/health/ready"
 WEB_CHECK = "/health/ready"
 PROXY_HEALTH = "/health/proxy"  # answered by HAProxy itself on the internal port (monitor-uri)
-
 
 
 def _int(env: Dict[str, str], name: str, default: int) -> int:
@@ -102,22 +103,29 @@ class Layout:
     def from_env(cls, env: Dict[str, str], servers: Optional[int] = None, var: Optional[Path] = None) -> "Layout":
         """`make run`'s layout, or with `servers` run-scaled's (Rasa server n on 5005+10n)."""
         per_server = 1
+        folder = unix_sockets.directory(env, var or Path("var")) if unix_sockets.wanted(env) else None
+        web: Address = (env.get("CLAUDIA_WEB_HOST", "127.0.0.1"), _int(env, "CLAUDIA_WEB_PORT", 5081))
+        rasa: List[Address]
         if servers:
-            rasa = [("127.0.0.1", 5005 + 10 * n) for n in range(1, servers + 1)]
+            rasa = [unix_sockets.rasa_socket(folder, n) if folder else ("127.0.0.1", 5005 + 10 * n)
+                    for n in range(1, servers + 1)]
         else:
             first = _int(env, "CLAUDIA_PORT", 5010)
             workers = max(1, _int(env, "CLAUDIA_RASA_WORKERS", 2))
             host = env.get("CLAUDIA_HOST", "127.0.0.1")
-            if env.get("CLAUDIA_RASA_WORKER_PORTS") == "1":  # a port per worker (serving/worker_ports.py)
-                rasa, per_server = [(host, first + n) for n in range(workers)], 1
-            else:  # the workers share one port behind their accept gate (serving/worker_accept.py)
-                rasa, per_server = [(host, first)], workers
+            if env.get("CLAUDIA_RASA_WORKER_PORTS") == "1":  # a port (socket) per worker (serving/worker_ports.py)
+                rasa = [unix_sockets.worker_socket(unix_sockets.rasa_socket(folder), n) if folder else (host, first + n)
+                        for n in range(workers)]
+            else:  # the workers share one port (socket) behind their accept gate (serving/worker_accept.py)
+                rasa, per_server = [unix_sockets.rasa_socket(folder) if folder else (host, first)], workers
+        if folder:
+            web = unix_sockets.web_socket(folder)
         return cls(public_host=env.get("CLAUDIA_PUBLIC_HOST", "127.0.0.1"),
                    web_port=_int(env, "CLAUDIA_PUBLIC_WEB_PORT", 5080),
                    channel_port=_int(env, "CLAUDIA_PUBLIC_PORT", 5005),
                    internal_port=_int(env, "CLAUDIA_PROXY_RASA_PORT", 5006),
                    rasa=rasa, workers_per_server=per_server if not servers else 1,
-                   web=(env.get("CLAUDIA_WEB_HOST", "127.0.0.1"), _int(env, "CLAUDIA_WEB_PORT", 5081)),
+                   web=web,
                    admin_socket=(var / "haproxy.sock") if var else None)
 
 
@@ -127,7 +135,8 @@ def _public_limits(limits: Limits, max_body: int) -> List[str]:
         "    stick-table type ipv6 size 100k expire 60s store conn_cur,http_req_rate(10s)",
         "    tcp-request connection track-sc0 src",
         f"    tcp-request connection reject if {{ sc_conn_cur(0) gt {limits.connections_per_address} }}",
-        "    http-request deny deny_status 404 if { path /metrics }",  # for Prometheus on the servers' own ports
+        # /metrics: for Prometheus, on the internal port only (METRICS_PATHS)
+        "    http-request deny deny_status 404 if { path /metrics } || { path_beg /metrics/ }",
         *deny(429, f"{{ sc_http_req_rate(0) gt {limits.requests_per_address} }}"),
         *deny(413, f"{{ req.hdr_val(content-length) gt {max_body} }}"),
         *deny(413, f"{{ path_beg /webhooks/ }} {{ req.hdr_val(content-length) gt {limits.channel_max_body} }}"),
@@ -137,6 +146,11 @@ def _public_limits(limits: Limits, max_body: int) -> List[str]:
 
 def _bind(host: str, port: int, certificate: Optional[str]) -> str:
     return f"    bind {host}:{port}" + (f" ssl crt {certificate} alpn http/1.1" if certificate else "")
+
+
+def _address(address: Address) -> str:
+    """HAProxy's `server` address: `unix@/path` for a private socket, host:port otherwise."""
+    return f"unix@{address}" if isinstance(address, Path) else f"{address[0]}:{address[1]}"
 
 
 def config_text(layout: Layout, limits: Limits) -> str:
@@ -209,6 +223,7 @@ def config_text(layout: Layout, limits: Limits) -> str:
         f"    monitor-uri {PROXY_HEALTH}",
         "    http-request deny deny_status 404 if { path /metrics }",
         f"    http-request deny deny_status 413 if {{ req.hdr_val(content-length) gt {limits.web_max_body} }}",
+        *metrics_routes(),  # Prometheus' way (serving/proxy_metrics.py)
         *error_answers("json"),
         "    default_backend rasa",
         "",
@@ -220,25 +235,30 @@ def config_text(layout: Layout, limits: Limits) -> str:
         "    default-server check inter 2s downinter 500ms fall 2 rise 1",
         *error_answers("json"),
     ]
-    lines += [f"    server rasa{n} {host}:{port} maxconn {limits.slots * layout.workers_per_server}"
-              for n, (host, port) in enumerate(layout.rasa)]
+    lines += [f"    server rasa{n} {_address(address)} maxconn {limits.slots * layout.workers_per_server}"
+              for n, address in enumerate(layout.rasa)]
     lines += [
         "",
         "backend web",
         f"    option httpchk GET {WEB_CHECK}",
         "    http-check expect status 200",
-        f"    server web {layout.web[0]}:{layout.web[1]} check inter 2s downinter 500ms fall 2 rise 1",
+        f"    server web {_address(layout.web)} check inter 2s downinter 500ms fall 2 rise 1",
     ]
     return "\n".join(lines) + "\n"
 
 
+DEPLOY_SOCKETS = Path("/srv/claudia/var/sockets")  # run-scaled's CLAUDIA_SOCKET_DIR in /srv/claudia
+
+
 def deploy_layout() -> Layout:
-    """deploy/haproxy.cfg: run-scaled's servers (Rasa 5015, 5025; web front 5081) behind HTTPS on
-    443 (the channel under /webhooks/connected/), port 80 redirected; TLS certificate and key in
-    /etc/haproxy/certs/claudia.pem."""
+    """deploy/haproxy.cfg: run-scaled's servers (Rasa rasa-1.sock, rasa-2.sock; the web front web.sock,
+    private sockets in /srv/claudia/var/sockets) behind HTTPS on 443 (the channel under
+    /webhooks/connected/), port 80 redirected; TLS certificate and key in /etc/haproxy/certs/claudia.pem.
+    HAProxy runs as root there (Debian's service, no `user` line), so it may connect to the 0600 sockets."""
     return Layout(public_host="0.0.0.0", web_port=443, channel_port=None, redirect_port=80,
                   tls_certificate="/etc/haproxy/certs/claudia.pem",
-                  rasa=[("127.0.0.1", 5015), ("127.0.0.1", 5025)], workers_per_server=1, admin_socket=Path("/run/haproxy/claudia.sock"))
+                  rasa=[unix_sockets.rasa_socket(DEPLOY_SOCKETS, n) for n in (1, 2)], workers_per_server=1,
+                  web=unix_sockets.web_socket(DEPLOY_SOCKETS), admin_socket=Path("/run/haproxy/claudia.sock"))
 
 
 def write(path: Path, env: Optional[Dict[str, str]] = None, servers: Optional[int] = None) -> Path:
@@ -261,7 +281,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     if args.deploy:
         header = ("# ClaudIA behind HAProxy in production (Debian's haproxy package): serving/run_scaled.sh's servers\n"
                   "# behind HTTPS. Written by `python -m serving.proxy_config --deploy deploy/haproxy.cfg` with the\n"
-                  "# default limits (docs/security.md); the web front runs with CLAUDIA_SECURE_COOKIES=1.\n")
+                  "# default limits (docs/security.md); the web front runs with CLAUDIA_SECURE_COOKIES=1. The servers listen\n"
+                  "# on private unix sockets in /srv/claudia/var/sockets (CLAUDIA_SOCKET_DIR), HAProxy runs as root.\n")
         args.out.write_text(header + config_text(deploy_layout(), Limits()), encoding="utf-8")
         print(args.out)
         return

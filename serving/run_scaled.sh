@@ -2,8 +2,9 @@
 # Several Rasa servers and action servers sharing PostgreSQL and Redis, plus the web
 # front, behind one reverse proxy, HAProxy (serving/proxy_config.py; deploy/haproxy.cfg in
 # production), each server supervised by supervisord (restarted if it crashes); Ctrl-C stops them all.
-# Public: 5080 the web front, 5005 the chat channel (any Rasa server answers); the web front
-# itself on 127.0.0.1:5081, reaching Rasa through the proxy's loopback port 5006.
+# Public: 5080 the web front, 5005 the chat channel (any Rasa server answers); the Rasa servers and
+# the web front on private unix sockets in var/sockets/ (rasa-1.sock, …, web.sock: serving/unix_sockets.py),
+# the web front reaching Rasa through the proxy's loopback port 5006.
 #   CLAUDIA_DB_URL=postgresql://…  CLAUDIA_TRACKER_DB_URL=postgresql://…
 #   CLAUDIA_LOCK_STORE_URL=redis://127.0.0.1:6379/1  CLAUDIA_JWT_SECRET=…  [SERVERS=2]
 # Secrets only in the environment (see serving/run.sh); umask 077.
@@ -33,7 +34,7 @@ export CLAUDIA_RASA_WORKERS="${CLAUDIA_RASA_WORKERS:-1}"
 mkdir -p var && chmod 700 var
 for n in $(seq 1 "$SERVERS"); do
   ACTIONS_URL="http://127.0.0.1:$((5055 + n * 10))/webhook" .venv/bin/python -m serving.endpoints "var/endpoints-$n.yml"
-  echo "Rasa server $n: 127.0.0.1:$((5005 + n * 10)), action server $n: 127.0.0.1:$((5055 + n * 10))"
+  echo "Rasa server $n: ${CLAUDIA_SOCKET_DIR:-var/sockets}/rasa-$n.sock, action server $n: 127.0.0.1:$((5055 + n * 10))"
 done
 echo "ClaudIA : http://${CLAUDIA_PUBLIC_HOST}:${CLAUDIA_PUBLIC_WEB_PORT}/ ; canal : http://${CLAUDIA_PUBLIC_HOST}:${CLAUDIA_PUBLIC_PORT}/webhooks/connected/webhook"
 exec .venv/bin/python -m serving.supervisor --servers "$SERVERS"

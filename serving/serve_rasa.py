@@ -14,6 +14,8 @@ lock store every worker sees (serving/endpoints.py); they die with the server
 (serving/worker_processes.py) and each accepts a connection only when it has room for it,
 connections not kept alive, so that each message goes to a free worker
 (serving/worker_accept.py; CLAUDIA_RASA_WORKER_SLOTS, 2).
+Behind the proxy it listens on the private unix socket CLAUDIA_RASA_SOCKET (0600, its directory
+0700: serving/unix_sockets.py) and on no port; `--port` then only names it (metrics, model follower).
 Logs in ClaudIA's format with each request's id, passed on to the action server; `/health/live`
 and `/health/ready` (serving/rasa_observability.py).
 """
@@ -88,7 +90,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     workers = os.environ.get("CLAUDIA_RASA_WORKERS") or str(DEFAULT_WORKERS)
     os.environ["SANIC_WORKERS"] = workers
     prepare_workers()
-    if int(workers) > 1:
+    if int(workers) == 1 and os.environ.get(worker_accept.RASA_SOCKET_ENV):
+        # One worker on the private socket (serving/unix_sockets.py): the gate's, Sanic's own would make it 0666.
+        worker_accept.install(single=True)
+    elif int(workers) > 1:
         preload_shared_modules()
         if os.environ.get(worker_ports.PORTS_ENV) == "1":
             # Behind the proxy: a port per worker, the proxy's queue in front (serving/worker_ports.py).

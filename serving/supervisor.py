@@ -21,9 +21,10 @@ With --servers N (run-scaled), server n uses Rasa port 5005+10n, action port 505
 endpoints file var/endpoints-n.yml.
 With CLAUDIA_PROXY=1 (serving/run.sh and run_scaled.sh set it), the program `proxy` is HAProxy,
 alone on the public ports, its configuration written to var/haproxy.cfg (0600) by
-serving/proxy_config.py; the Rasa server (CLAUDIA_PORT; with CLAUDIA_RASA_WORKER_PORTS=1 a port
-per worker, serving/worker_ports.py) and the web front (CLAUDIA_WEB_PORT) listen on loopback
-behind it.
+serving/proxy_config.py; the Rasa server (with CLAUDIA_RASA_WORKER_PORTS=1 a socket per worker,
+serving/worker_ports.py) and the web front listen behind it on private unix sockets in
+CLAUDIA_SOCKET_DIR (var/sockets/, serving/unix_sockets.py), or with CLAUDIA_PRIVATE_SOCKETS=0 on
+loopback ports (CLAUDIA_PORT, CLAUDIA_WEB_PORT).
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from serving import proxy_config
+from serving import proxy_config, unix_sockets
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -110,6 +111,11 @@ def programs(env: Dict[str, str], servers: Optional[int], var: Path) -> List[Pro
     web = Program("web", web_command(), 30,
                   health=f"http://{env.get('CLAUDIA_WEB_HOST', '127.0.0.1')}:{env.get('CLAUDIA_WEB_PORT', '5080')}"
                          "/health/live")  # serving/sanic_requests.py, web/observability.py
+    # Behind the proxy, the Rasa servers and the web front on private unix sockets (serving/unix_sockets.py).
+    sockets = unix_sockets.directory(env, var) if unix_sockets.wanted(env) else None
+    if sockets:
+        web.environment[unix_sockets.WEB_ENV] = str(unix_sockets.web_socket(sockets))
+        web.health = unix_sockets.url(unix_sockets.web_socket(sockets), "/health/live")
     if not servers:
         actions_port, rasa_port = int(env.get("ACTIONS_PORT", "5055")), int(env.get("CLAUDIA_PORT", "5005"))
         rasa_host = env.get("CLAUDIA_HOST", "127.0.0.1")
@@ -121,6 +127,8 @@ def programs(env: Dict[str, str], servers: Optional[int], var: Path) -> List[Pro
                     health=f"http://{rasa_host}:{rasa_port}/health/live"),
             web,
         ]
+        if sockets:
+            _on_socket(watched[1], unix_sockets.rasa_socket(sockets), env.get("CLAUDIA_RASA_WORKER_PORTS") == "1")
     else:
         watched = []
         for n in range(1, servers + 1):
@@ -128,11 +136,19 @@ def programs(env: Dict[str, str], servers: Optional[int], var: Path) -> List[Pro
                                     health=f"http://127.0.0.1:{5055 + 10 * n}/health/live"))
             watched.append(Program(f"rasa-{n}", rasa_command(5005 + 10 * n, "127.0.0.1", var / f"endpoints-{n}.yml"),
                                     20, dict(PROXIED_RASA) if proxy_wanted(env) else {}, health=f"http://127.0.0.1:{5005 + 10 * n}/health/live"))
+            if sockets:
+                _on_socket(watched[-1], unix_sockets.rasa_socket(sockets, n), False)
         watched.append(web)
     if proxy_wanted(env):
         web.environment["CLAUDIA_BEHIND_PROXY"] = "1"  # the client's address from the proxy (web/proxy_address.py)
         watched.append(proxy_program(env, var))
     return watched + [Program("purge", purge_command(), 40), health_program(watched)]
+
+
+def _on_socket(rasa: Program, sock: Path, worker_sockets: bool) -> None:
+    """A Rasa server on its private socket (worker 0's own with a socket per worker), not its port."""
+    rasa.environment[unix_sockets.RASA_ENV] = str(sock)
+    rasa.health = unix_sockets.url(unix_sockets.worker_socket(sock, 0) if worker_sockets else sock, "/health/live")
 
 
 def health_program(progs: List[Program]) -> Program:
@@ -215,6 +231,13 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parser.parse_args(argv)
     var = args.var.resolve()
     config = write_config(programs(dict(os.environ), args.servers or None, var), var)
+    if unix_sockets.wanted(dict(os.environ)):  # refused now, on this terminal, rather than in every server's log
+        from claudia.safe_paths import UnsafeLocation, private_socket_directory
+
+        try:
+            private_socket_directory(unix_sockets.directory(dict(os.environ), var))
+        except UnsafeLocation as refusal:
+            raise SystemExit(str(refusal))
     if proxy_wanted(dict(os.environ)):
         proxy_config.write(var / "haproxy.cfg", dict(os.environ), args.servers or None)
     if args.config_only:

@@ -7,7 +7,8 @@ spread the connections by a hash of their addresses, so by chance: under 20 conc
 conversations one worker often held twelve messages and the other eight, and the p95 turn
 was twice the median.
 
-Here the workers share one socket again, but each accepts a connection only while fewer
+Here the workers share one socket again (behind the proxy a private unix socket, CLAUDIA_RASA_SOCKET:
+serving/unix_sockets.py; otherwise a TCP port), but each accepts a connection only while fewer
 than `slots` of its own are busy (a request received whole, being handled or answered, or a
 connection accepted less than `GRACE_SECONDS` ago whose request is not all in yet). The
 waiting connections stay in the kernel's queue, in order, and go to whichever worker frees
@@ -39,12 +40,16 @@ import sys
 from multiprocessing.connection import wait as wait_for_exit
 from signal import SIGINT, SIGTERM, Signals
 from signal import signal as signal_func
+from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 from sanic.http import Stage
 from sanic.log import logger
 from sanic.server.events import trigger_events
 from sanic.server.runners import serve
+
+from claudia.safe_paths import UnsafeLocation, bind_private_socket
+from serving.unix_sockets import RASA_ENV as RASA_SOCKET_ENV
 
 SLOTS_ENV = "CLAUDIA_RASA_WORKER_SLOTS"
 DEFAULT_SLOTS = 2
@@ -133,7 +138,8 @@ class Gate:
 
     async def _serve(self, connection: socket.socket) -> None:
         try:
-            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if connection.family != socket.AF_UNIX:  # no Nagle on a private unix socket anyway
+                connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             _, protocol = await self.loop.connect_accepted_socket(self.protocol_factory, connection)
         except OSError as error:  # this connection only (reset meanwhile, no memory for it)
             say(f"Connection dropped: {error}")
@@ -184,6 +190,14 @@ def serve_gated(sock: socket.socket, settings: Dict[str, Any], slots: int) -> No
 
 
 def _listening_socket(host: str, port: int, backlog: int) -> socket.socket:
+    """The workers' shared socket: the private unix socket CLAUDIA_RASA_SOCKET names (behind the proxy,
+    serving/unix_sockets.py), else host:port."""
+    private = os.environ.get(RASA_SOCKET_ENV)
+    if private:
+        try:
+            return bind_private_socket(Path(private), backlog)
+        except UnsafeLocation as refusal:
+            raise SystemExit(str(refusal))
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
@@ -249,8 +263,11 @@ def _watch(processes: List[multiprocessing.process.BaseProcess]) -> int:
     return 0
 
 
-def install() -> None:
-    """From now on, `Sanic.run(workers=N)` in this process puts each worker behind the gate."""
+def install(single: bool = False) -> None:
+    """From now on, `Sanic.run(workers=N)` in this process puts each worker behind the gate; with
+    `single`, `Sanic.run(workers=1)` too (one worker process on the private socket)."""
     import sanic.app
 
     sanic.app.serve_multiple = serve_multiple
+    if single:
+        sanic.app.serve_single = lambda server_settings: serve_multiple(server_settings, 1)

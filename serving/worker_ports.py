@@ -1,6 +1,8 @@
 """Rasa's worker processes behind the proxy: each on a loopback port of its own.
 
-With CLAUDIA_RASA_WORKERS=N and `--port P`, worker n (0 … N-1) listens on 127.0.0.1:P+n.
+With CLAUDIA_RASA_WORKERS=N and `--port P`, worker n (0 … N-1) listens on 127.0.0.1:P+n; behind the
+proxy, with CLAUDIA_RASA_SOCKET=<dir>/rasa.sock, on the private unix socket <dir>/rasa-worker<n>.sock
+instead (serving/unix_sockets.py).
 The proxy (HAProxy, serving/proxy_config.py) knows each worker as a server of its own with
 `maxconn` CLAUDIA_RASA_WORKER_SLOTS: it sends a request to a worker only while that worker
 handles fewer, and keeps the others in its one queue, in order, for the first worker that
@@ -29,11 +31,15 @@ import time
 from multiprocessing.connection import wait as wait_for_exit
 from signal import SIGINT, SIGTERM, Signals
 from signal import signal as signal_func
+from pathlib import Path
 from typing import Any, Dict, List
 
 from sanic.server.events import trigger_events
 from sanic.server.runners import serve
 from sanic.server.socket import bind_socket
+
+from claudia.safe_paths import UnsafeLocation, bind_private_socket
+from serving.unix_sockets import RASA_ENV as RASA_SOCKET_ENV, worker_socket
 
 PORTS_ENV = "CLAUDIA_RASA_WORKER_PORTS"  # "1": one port per worker (set by serving/supervisor.py with the proxy)
 MAX_RESTARTS, RESTART_WINDOW_SECONDS = 5, 60.0
@@ -84,17 +90,17 @@ class Workers:
             for slot, process in running.items():
                 if process.exitcode is None or self.stopping:
                     continue
-                port = self.sockets[slot].getsockname()[1]
+                port = _name(self.sockets[slot])
                 now = time.monotonic()
                 self.restarts = [at for at in self.restarts if now - at < RESTART_WINDOW_SECONDS] + [now]
                 if len(self.restarts) > MAX_RESTARTS:
-                    say(f"Worker on port {port} ended (status {process.exitcode}), {len(self.restarts)} workers "
+                    say(f"Worker on {port} ended (status {process.exitcode}), {len(self.restarts)} workers "
                         f"ended within {RESTART_WINDOW_SECONDS:.0f} s: the server exits {WORKERS_FAILED} so that it "
                         "is restarted whole.")
                     self.stop()
                     self.stopping = False  # not asked for: the exit status says so
                     return self._wait_all_then(WORKERS_FAILED)
-                say(f"Worker on port {port} ended (status {process.exitcode}): starting another.")
+                say(f"Worker on {port} ended (status {process.exitcode}): starting another.")
                 self.start(slot)
 
     def _wait_all_then(self, status: int) -> int:
@@ -103,6 +109,12 @@ class Workers:
             if process.exitcode is None:
                 process.kill()
         return status
+
+
+def _name(sock: Any) -> str:
+    """A worker's socket as its messages name it: its port, or its socket's path."""
+    name = sock.getsockname()
+    return name if isinstance(name, str) else str(name[1])
 
 
 def _serve_one(settings: Dict[str, Any], sockets: List[Any], slot: int) -> None:
@@ -120,8 +132,16 @@ def serve_multiple(server_settings: Dict[str, Any], workers: int) -> None:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     trigger_events(main_start, loop)
-    sockets = [bind_socket(settings["host"], port, backlog=settings["backlog"])
-               for port in worker_ports(settings["port"], workers)]
+    private = os.environ.get(RASA_SOCKET_ENV)
+    if private:  # behind the proxy: a private unix socket each (serving/unix_sockets.py)
+        try:
+            sockets = [bind_private_socket(worker_socket(Path(private), n), settings["backlog"])
+                       for n in range(max(1, workers))]
+        except UnsafeLocation as refusal:
+            raise SystemExit(str(refusal))
+    else:
+        sockets = [bind_socket(settings["host"], port, backlog=settings["backlog"])
+                   for port in worker_ports(settings["port"], workers)]
     for sock in sockets:
         sock.set_inheritable(True)
     settings.update(host=None, port=None, unix=None)

@@ -2,6 +2,7 @@
 
   python -m web [--host H] [--port P]
 
+CLAUDIA_WEB_SOCKET: a private unix socket to listen on instead of --host/--port (behind the proxy).
 CLAUDIA_RASA_URL: where the Rasa server is (its connected channel and, with
 CLAUDIA_RASA_API_TOKEN, its HTTP API for the console). PORTAL_DEMO_PASSWORD:
 the password of the demo managers. CLAUDIA_SECURE_COOKIES=1 behind HTTPS.
@@ -15,7 +16,7 @@ from aiohttp import web
 
 from claudia import log_format, services
 from claudia.data_versions import DataVersions
-from claudia.safe_paths import UnsafeLocation
+from claudia.safe_paths import UnsafeLocation, bind_private_socket
 from web import observability
 from web.review import Review
 from web.console import create_app
@@ -62,15 +63,27 @@ def main() -> None:
     add_testers(app)  # reviewers invite testers; /essai/<lien> opens the chat as a test identity
     add_metrics(app, services.handoffs().db,  # GET /metrics: loopback or CLAUDIA_METRICS_TOKEN
                 os.environ.get("CLAUDIA_TRACKER_DB_URL", f"sqlite:///{ROOT / 'var' / 'tracker.db'}"))
-    logging.getLogger("web").info(f"Portail de démonstration : http://{args.host}:{args.port}/")
-    logging.getLogger("web").info(f"Console des conseillers  : http://{args.host}:{args.port}/console/")
-    logging.getLogger("web").info(f"Revue des conversations  : http://{args.host}:{args.port}/console/revue/")
+    # Behind the proxy: a private unix socket (0600 in a 0700 directory, serving/unix_sockets.py), no port.
+    private = os.environ.get("CLAUDIA_WEB_SOCKET")
+    try:
+        sock = bind_private_socket(Path(private)) if private else None
+    except UnsafeLocation as refusal:
+        raise SystemExit(str(refusal))
+    if sock is not None:
+        logging.getLogger("web").info(f"Frontal web sur la socket privée {private}, joignable par le mandataire seul")
+    else:
+        logging.getLogger("web").info(f"Portail de démonstration : http://{args.host}:{args.port}/")
+        logging.getLogger("web").info(f"Console des conseillers  : http://{args.host}:{args.port}/console/")
+        logging.getLogger("web").info(f"Revue des conversations  : http://{args.host}:{args.port}/console/revue/")
     # Request ids, one log line per request (instead of aiohttp's access log), /health/live and /health/ready.
     observability.install(app, services.settings().db_url, services.settings().tracker_db_url)
     from web import proxy_address
 
     proxy_address.install(app)  # behind the proxy: the client's address from X-Forwarded-For
-    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
+    if sock is not None:
+        web.run_app(app, sock=sock, print=None, access_log=None)
+    else:
+        web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """The end-to-end stack as `make run` starts it: supervisord, HAProxy alone on the public
-ports, the Rasa workers (a loopback port each) and the web front behind it.
+ports, the Rasa workers (their accept gate on one private unix socket, or a socket each) and the
+web front (its own private socket) behind it, in var/sockets/ (serving/unix_sockets.py).
 
 Clients of the tests talk to the public ports only, from any loopback address (127.0.0.0/8:
 `source` picks one, so that "another client address" is real to the proxy).
@@ -47,6 +48,66 @@ def consecutive_free_ports(count: int) -> int:
             for sock in sockets:
                 sock.close()
     raise RuntimeError("no consecutive free ports")
+
+
+def connect_unix(path: Path, timeout: float = 5) -> socket.socket:
+    """A connection to a server's private socket, as the service account (past the proxy). A unix
+    socket whose backlog is full refuses at once (EAGAIN) where TCP would wait: tried again until
+    `timeout`, as a TCP client's connect would wait."""
+    deadline = time.monotonic() + timeout
+    while True:
+        sock = socket.socket(socket.AF_UNIX)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(str(path))
+            return sock
+        except BlockingIOError:
+            sock.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+def connect_as_nobody(path: Path) -> subprocess.CompletedProcess:
+    """Another local account (`nobody`, through setpriv) tries to connect to `path`: the
+    completed process, whose stdout is "connected" or the error it got."""
+    code = ("import socket, sys\n"
+            "s = socket.socket(socket.AF_UNIX)\n"
+            "try:\n    s.connect(sys.argv[1]); print('connected')\n"
+            "except OSError as e:\n    print(type(e).__name__, e.errno)\n")
+    return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c",
+                           code, str(path)], capture_output=True, text=True, timeout=30)
+
+
+def listening_unix(pid: int, path: Path) -> bool:
+    """Whether process `pid` holds the listening unix socket bound at `path` (/proc/net/unix)."""
+    inodes = set()
+    for line in Path("/proc/net/unix").read_text().splitlines()[1:]:
+        fields = line.split()
+        # Num RefCount Protocol Flags Type St Inode Path; flag 0x10000 (__SO_ACCEPTCON): listening
+        if len(fields) >= 8 and int(fields[3], 16) & 0x10000 and fields[7] == str(path):
+            inodes.add(fields[6])
+    return _holds(pid, inodes)
+
+
+def tcp_listening_ports(pid: int) -> List[int]:
+    """The TCP ports (IPv4 and IPv6) process `pid` listens on."""
+    by_inode = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A":
+                by_inode[fields[9]] = int(fields[1].rsplit(":", 1)[1], 16)
+    try:
+        links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+    except OSError:
+        return []
+    return sorted(port for inode, port in by_inode.items() if f"socket:[{inode}]" in links)
+
+
+def children(pid: int) -> List[int]:
+    return [int(child) for task in Path(f"/proc/{pid}/task").glob("*")
+            for child in (task / "children").read_text().split()]
 
 
 def connect(port: int, source: str = "127.0.0.1", timeout: float = 5) -> socket.socket:
@@ -98,6 +159,8 @@ class ProxyStack(Stack):
         self.web_private_port, self.internal_port = free_port(), free_port()
         self.rasa_port, self.console_port = free_port(), free_port()  # the proxy's public ports
         self.actions_port = actions_port
+        self.sockets = self.var / "sockets"  # serving/unix_sockets.py
+        self.rasa_socket = self.sockets / "rasa.sock"
         self.env.update(
             CLAUDIA_PROXY="1", CLAUDIA_HOST="127.0.0.1", CLAUDIA_PORT=str(self.worker_port),
             CLAUDIA_RASA_WORKERS="2", ACTIONS_PORT=str(actions_port),
@@ -105,7 +168,8 @@ class ProxyStack(Stack):
             CLAUDIA_PUBLIC_WEB_PORT=str(self.console_port), CLAUDIA_PROXY_RASA_PORT=str(self.internal_port),
             CLAUDIA_WEB_PORT=str(self.web_private_port),
             CLAUDIA_RASA_URL=f"http://127.0.0.1:{self.internal_port}",
-            CLAUDIA_HEALTH_EVERY_SECONDS="2", CLAUDIA_METRICS_DIR=str(self.workdir / "metrics"), **self.proxy_env)
+            CLAUDIA_HEALTH_EVERY_SECONDS="2", CLAUDIA_METRICS_DIR=str(self.workdir / "metrics"))
+        self.env.update(self.proxy_env)  # a test's own settings win
         if self.worker_ports:
             self.env["CLAUDIA_RASA_WORKER_PORTS"] = "1"
         self.supervisord = subprocess.Popen(
@@ -162,19 +226,21 @@ class ProxyStack(Stack):
                              capture_output=True, text=True, timeout=30).stdout.strip()
         return int(out) if out.isdigit() and out != "0" else 0
 
+    def worker_socket(self, worker: int) -> Path:
+        """Worker n's own socket (CLAUDIA_RASA_WORKER_PORTS=1)."""
+        return self.sockets / f"rasa-worker{worker}.sock"
+
     def worker_pids(self) -> List[int]:
-        """The Rasa server's worker processes, in the order of their ports (with the gate: all on one)."""
-        server = self.pid("rasa")
-        children = [int(child) for task in Path(f"/proc/{server}/task").glob("*")
-                    for child in (task / "children").read_text().split()]
+        """The Rasa server's worker processes, in the order of their sockets (with the gate: all on one)."""
+        workers = children(self.pid("rasa"))
         if not self.worker_ports:
-            return sorted(child for child in children if listening_on(child, self.worker_port))
-        by_port = {}
-        for child in children:
-            for port in (self.worker_port, self.worker_port + 1):
-                if listening_on(child, port):
-                    by_port[port] = child
-        return [by_port[port] for port in sorted(by_port)]
+            return sorted(child for child in workers if listening_unix(child, self.rasa_socket))
+        by_socket = {}
+        for child in workers:
+            for n in (0, 1):
+                if listening_unix(child, self.worker_socket(n)):
+                    by_socket[n] = child
+        return [by_socket[n] for n in sorted(by_socket)]
 
     def stop(self) -> None:
         if self.supervisord and self.supervisord.poll() is None:
@@ -193,6 +259,10 @@ def listening_on(pid: int, port: int) -> bool:
         fields = line.split()
         if fields[3] == "0A" and int(fields[1].split(":")[1], 16) == port:
             inodes.add(fields[9])
+    return _holds(pid, inodes)
+
+
+def _holds(pid: int, inodes) -> bool:
     try:
         links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
     except OSError:

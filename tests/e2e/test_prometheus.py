@@ -201,11 +201,15 @@ def rules(url: str) -> list:
     return requests.get(f"{url}/api/v1/rules", timeout=10).json()["data"]["groups"]
 
 
-def test_promtool_accepts_the_shipped_rules_and_configuration():
-    """The rules' syntax, the example configuration, and each alert on synthetic series
+def test_promtool_accepts_the_shipped_rules_and_configuration(tmp_path):
+    """The rules' syntax, the example configuration (copied as docs/operations.md says, with the
+    metrics token file beside it, which promtool requires), and each alert on synthetic series
     (deploy/prometheus-rules.test.yml: fires when it should, not before its `for`)."""
+    for name in ("prometheus.yml", "prometheus-rules.yml"):
+        shutil.copy(DEPLOY / name, tmp_path / name)
+    (tmp_path / "claudia-metrics-token").write_text("a-token-for-the-check\n")
     for command in (["check", "rules", str(DEPLOY / "prometheus-rules.yml")],
-                    ["check", "config", str(DEPLOY / "prometheus.yml")],
+                    ["check", "config", str(tmp_path / "prometheus.yml")],
                     ["test", "rules", str(DEPLOY / "prometheus-rules.test.yml")]):
         result = subprocess.run([PROMTOOL, *command], capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stdout + result.stderr

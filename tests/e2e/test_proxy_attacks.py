@@ -1,7 +1,7 @@
 """Availability attacks performed through the reverse proxy, as `make run` starts it (issue #26).
 
-Real HAProxy, supervisord, Rasa (two workers, a port each), action server and web front, on
-loopback (tests/e2e/proxy_stack.py). Attackers and users talk to the public ports from loopback
+Real HAProxy, supervisord, Rasa (two workers behind their accept gate) and the web front on their
+private unix sockets, the action server on loopback (tests/e2e/proxy_stack.py). Attackers and users talk to the public ports from loopback
 addresses of their own (127.0.0.0/8), so the proxy sees them as different clients. Limits are
 lowered so that each attack is quick: 3 s for a request's headers and body, 20 connections and
 40 requests per 10 s per address.
@@ -16,7 +16,7 @@ from typing import List
 
 import pytest
 
-from tests.e2e.proxy_stack import (ProxyStack, connect, needs_haproxy, open_descriptors, session_from)
+from tests.e2e.proxy_stack import (ProxyStack, connect, connect_unix, needs_haproxy, open_descriptors, session_from)
 from tests.e2e.stack import wait_for
 
 pytestmark = needs_haproxy
@@ -241,8 +241,8 @@ def handled(stack: ProxyStack) -> int:
 
 
 def test_a_worker_out_of_descriptors_pauses_and_recovers_while_the_other_answers(stack):
-    """`ulimit -n` lowered on one Rasa worker, their shared loopback port flooded directly by a
-    local account (past the proxy) until that worker can accept nothing: it pauses instead of
+    """`ulimit -n` lowered on one Rasa worker, their shared private socket flooded directly by the
+    service account itself (past the proxy; no other account may connect to it) until that worker can accept nothing: it pauses instead of
     leaving its accept loop (serving/worker_accept.py); once the flood ends it accepts again, the
     service answers a signed-in user's procedure at once, and that worker answers turns again.
     (While such a flood lasts, the gate takes the flood's connections in turn with everyone's:
@@ -256,7 +256,7 @@ def test_a_worker_out_of_descriptors_pauses_and_recovers_while_the_other_answers
     flood: List[socket.socket] = []
     try:
         while len(flood) < 300:
-            flood.append(connect(stack.worker_port, timeout=2))
+            flood.append(connect_unix(stack.rasa_socket, timeout=2))
         wait_for(lambda: f"[worker {worker}] Accept paused" in log.read_text(), timeout=20)
         assert stack.worker_pids()[0] == worker  # alive, not gone
     finally:

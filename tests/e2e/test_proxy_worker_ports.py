@@ -1,4 +1,4 @@
-"""The Rasa workers on a port each behind the proxy (CLAUDIA_RASA_WORKER_PORTS=1, serving/worker_ports.py),
+"""The Rasa workers on a private socket each behind the proxy (CLAUDIA_RASA_WORKER_PORTS=1, serving/worker_ports.py),
 the alternative to their accept gate: a worker out of descriptors, a killed worker."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import List
 
 import pytest
 
-from tests.e2e.proxy_stack import ProxyStack, connect, needs_haproxy, open_descriptors
+from tests.e2e.proxy_stack import ProxyStack, connect_unix, needs_haproxy, open_descriptors
 from tests.e2e.stack import wait_for
 from tests.e2e.test_proxy_attacks import User
 
@@ -29,8 +29,8 @@ def stack(tmp_path_factory):
 
 
 def test_a_worker_on_its_own_port_out_of_descriptors_is_left_aside_then_taken_back(stack):
-    """`ulimit -n` lowered on one Rasa worker, whose loopback port a local attacker floods
-    directly until it can accept nothing: the proxy finds it deaf and sends every turn to the
+    """`ulimit -n` lowered on one Rasa worker, whose private socket the service account itself floods
+    directly (past the proxy) until it can accept nothing: the proxy finds it deaf and sends every turn to the
     other worker; once the flood ends, it accepts again and the proxy gives it turns again."""
     worker = stack.worker_pids()[0]
     limit = open_descriptors(worker) + 30
@@ -39,7 +39,7 @@ def test_a_worker_on_its_own_port_out_of_descriptors_is_left_aside_then_taken_ba
     flood: List[socket.socket] = []
     try:
         while len(flood) < 200:
-            flood.append(connect(stack.worker_port, timeout=2))
+            flood.append(connect_unix(stack.worker_socket(0), timeout=2))
         wait_for(lambda: open_descriptors(worker) >= limit - 1, timeout=10)  # it took all it could
         wait_for(lambda: stack.servers_up("rasa") == ["rasa1"], timeout=20)
         user = User(stack, "127.0.8.1", "proxy-emfile")

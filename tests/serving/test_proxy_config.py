@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from serving import proxy_config, supervisor
+from serving import proxy_config, supervisor, unix_sockets
 from tests.e2e.proxy_stack import HAPROXY, needs_haproxy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,12 +29,26 @@ def test_make_runs_configuration_is_valid_private_and_has_the_limits(tmp_path):
     haproxy_accepts(path)
     text = path.read_text()
     assert "bind 127.0.0.1:5080" in text and "bind 127.0.0.1:5005" in text and "bind 127.0.0.1:5006" in text
-    # The two workers share 5010 behind their accept gate: the proxy sends them 2 × 2 requests at once.
-    assert "server rasa0 127.0.0.1:5010 maxconn 4" in text and "rasa1" not in text
-    # With a port per worker: a server each, 2 requests each.
+    # The two workers share one private socket behind their accept gate: the proxy sends them 2 × 2 requests
+    # at once; the web front on its own socket (serving/unix_sockets.py); no server on a TCP port.
+    sockets = tmp_path / "sockets"
+    assert f"server rasa0 unix@{sockets / 'rasa.sock'} maxconn 4" in text and "rasa1" not in text
+    assert f"server web unix@{sockets / 'web.sock'} check" in text
+    assert "5010" not in text and "5081" not in text
+    # With a socket per worker: a server each, 2 requests each.
     ports = proxy_config.write(tmp_path / "ports.cfg", dict(MAKE_RUN, CLAUDIA_RASA_WORKER_PORTS="1")).read_text()
-    assert "server rasa0 127.0.0.1:5010 maxconn 2" in ports and "server rasa1 127.0.0.1:5011 maxconn 2" in ports
-    assert "server web 127.0.0.1:5081" in text
+    assert f"server rasa0 unix@{sockets / 'rasa-worker0.sock'} maxconn 2" in ports
+    assert f"server rasa1 unix@{sockets / 'rasa-worker1.sock'} maxconn 2" in ports
+    # CLAUDIA_PRIVATE_SOCKETS=0: on loopback ports, as before.
+    loopback = proxy_config.write(tmp_path / "loopback.cfg", dict(MAKE_RUN, CLAUDIA_PRIVATE_SOCKETS="0"))
+    haproxy_accepts(loopback)
+    assert "server rasa0 127.0.0.1:5010 maxconn 4" in loopback.read_text()
+    assert "server web 127.0.0.1:5081" in loopback.read_text()
+    # Prometheus reads the metrics on the internal port only; a public port answers 404 to /metrics/….
+    internal = text.split("frontend rasa_internal", 1)[1].split("\nbackend", 1)[0]
+    assert "set-path /metrics if { path /metrics/rasa }" in internal and "use_backend web if" in internal
+    public = text.split("frontend web", 1)[1].split("frontend channel", 1)[0]
+    assert "deny deny_status 404 if { path /metrics } || { path_beg /metrics/ }" in public
     assert "timeout http-request 7s" in text and "option http-buffer-request" in text
     assert f"stats socket {tmp_path / 'haproxy.sock'} mode 600" in text
 
@@ -44,7 +58,9 @@ def test_run_scaleds_configuration_lists_every_rasa_server(tmp_path):
     path = proxy_config.write(tmp_path / "haproxy.cfg", dict(MAKE_RUN), servers=3)
     haproxy_accepts(path)
     text = path.read_text()
-    assert all(f"127.0.0.1:{5005 + 10 * n} maxconn 2" in text for n in (1, 2, 3))
+    assert all(f"unix@{tmp_path / 'sockets' / f'rasa-{n}.sock'} maxconn 2" in text for n in (1, 2, 3))
+    programs = {program.name: program for program in supervisor.programs(dict(MAKE_RUN), 3, tmp_path)}
+    assert programs["rasa-2"].environment["CLAUDIA_RASA_SOCKET"] == str(tmp_path / "sockets" / "rasa-2.sock")
 
 
 @needs_haproxy
@@ -74,6 +90,12 @@ def test_the_supervisor_starts_the_proxy_and_the_workers_behind_it(tmp_path):
     assert programs["rasa"].environment["SANIC_PROXIES_COUNT"] == "1"
     assert programs["web"].environment["CLAUDIA_BEHIND_PROXY"] == "1"
     assert "proxy=http://127.0.0.1:5006/health/proxy" in programs["health"].command
+    # The Rasa server and the web front on their private sockets, probed there.
+    sockets = tmp_path / "sockets"
+    assert programs["rasa"].environment["CLAUDIA_RASA_SOCKET"] == str(sockets / "rasa.sock")
+    assert programs["web"].environment["CLAUDIA_WEB_SOCKET"] == str(sockets / "web.sock")
+    assert programs["rasa"].health == unix_sockets.url(sockets / "rasa.sock", "/health/live")
+    assert f"web={unix_sockets.url(sockets / 'web.sock', '/health/live')}" in programs["health"].command
     # Without CLAUDIA_PROXY=1 the servers face clients themselves, as before.
     plain = {program.name: program for program in supervisor.programs({}, None, tmp_path)}
     assert "proxy" not in plain and "CLAUDIA_RASA_WORKER_PORTS" not in plain["rasa"].environment
