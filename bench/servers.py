@@ -178,13 +178,19 @@ def behind_proxy(ours: "Assistant", work: Path, ports: bool = False, sockets: bo
         command[command.index("--port") + 1] = str(first)
         addresses = [("127.0.0.1", first + n) for n in range(workers)] if ports else [("127.0.0.1", first)]
         web_address = ("127.0.0.1", free_port())
+    to_rasa = unix_sockets.proxy_socket(folder) if sockets else None  # the web front's way, as in `make run`
+    if sockets:
+        from claudia.safe_paths import private_socket_directory
+
+        private_socket_directory(folder)  # before HAProxy binds its own socket there
     layout = proxy_config.Layout(channel_port=public, web_port=free_port(), internal_port=internal,
-                                 rasa=addresses, workers_per_server=1 if ports else workers, web=web_address)
+                                 rasa=addresses, workers_per_server=1 if ports else workers, web=web_address,
+                                 internal_socket=to_rasa)
     limits = proxy_config.Limits(connections_per_address=10_000, requests_per_address=10_000_000)
     config = work / "haproxy.cfg"
     config.write_text(proxy_config.config_text(layout, limits), encoding="utf-8")
     haproxy = _shutil.which("haproxy") or "/usr/sbin/haproxy"
-    web_env = dict(web.env, CLAUDIA_BEHIND_PROXY="1", CLAUDIA_RASA_URL=f"http://127.0.0.1:{internal}",
+    web_env = dict(web.env, CLAUDIA_BEHIND_PROXY="1", CLAUDIA_RASA_URL=unix_sockets.url(to_rasa, "") if to_rasa else f"http://127.0.0.1:{internal}",
                    **({"CLAUDIA_WEB_SOCKET": str(web_address)} if sockets else {"CLAUDIA_WEB_PORT": str(web_address[1])}))
     servers = [Server("ClaudIA proxy", [haproxy, "-db", "-f", str(config)], rasa.cwd, env, work / "haproxy.log"),
                actions, Server("ClaudIA web", web.command, web.cwd, web_env, work / "web-proxied.log"),

@@ -24,12 +24,13 @@ it (below, « Ports »). What it does for them (docs/security.md, « Availabilit
 
 Ports (`make run`, serving/run.sh sets them): public `CLAUDIA_PUBLIC_WEB_PORT` (5080, the
 portal, console and review) and `CLAUDIA_PUBLIC_PORT` (5005, the connected channel only) on
-`CLAUDIA_PUBLIC_HOST` (127.0.0.1; 0.0.0.0 to serve a network); `CLAUDIA_PROXY_RASA_PORT`
-(5006, loopback) is the web front's way to Rasa (no per-address limit: every request there comes
-from the web front) and Prometheus' to the metrics (serving/proxy_metrics.py). The Rasa server and the web
-front on private unix sockets in `CLAUDIA_SOCKET_DIR` (serving/unix_sockets.py), on no TCP port;
-with CLAUDIA_PRIVATE_SOCKETS=0 on `CLAUDIA_PORT` (5010; 5010, 5011 … per worker) and
-`CLAUDIA_WEB_PORT` (5081). The administration socket is var/haproxy.sock (0600, in var/ 0700).
+`CLAUDIA_PUBLIC_HOST` (127.0.0.1; 0.0.0.0 to serve a network). The Rasa server, the web front
+and the web front's way to Rasa (the proxy's `proxy-rasa.sock`, no per-address limit: only the
+web front may connect) on private unix sockets in `CLAUDIA_SOCKET_DIR` (serving/unix_sockets.py),
+on no TCP port; `CLAUDIA_PROXY_RASA_PORT` (5006, loopback) answers only Prometheus' metrics paths
+(serving/proxy_internal.py) and the proxy's health. With CLAUDIA_PRIVATE_SOCKETS=0: `CLAUDIA_PORT`
+(5010; 5010, 5011 … per worker), `CLAUDIA_WEB_PORT` (5081), and 5006 is the web front's way to
+Rasa too. The administration socket is var/haproxy.sock (0600, in var/ 0700).
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ from typing import Dict, List, Optional, Tuple, Union
 
 from serving import unix_sockets
 from serving.proxy_errors import deny, error_answers
-from serving.proxy_metrics import metrics_routes
+from serving.proxy_internal import internal_frontends
 
 Address = Union[Tuple[str, int], Path]  # a loopback port, or a private unix socket (serving/unix_sockets.py)
 
@@ -91,7 +92,8 @@ class Layout:
     public_host: str = "127.0.0.1"
     web_port: int = 5080  # public: the web front
     channel_port: Optional[int] = 5005  # public: the connected channel alone (None: none)
-    internal_port: int = 5006  # loopback: the web front to Rasa
+    internal_port: int = 5006  # loopback: the web front to Rasa (with internal_socket: the metrics only)
+    internal_socket: Optional[Path] = None  # the web front to Rasa on a private socket (no local account)
     rasa: List[Address] = field(default_factory=lambda: [("127.0.0.1", 5010)])
     workers_per_server: int = 2  # Rasa worker processes behind each address (their accept gate shares them out)
     web: Address = ("127.0.0.1", 5081)
@@ -125,7 +127,7 @@ class Layout:
                    channel_port=_int(env, "CLAUDIA_PUBLIC_PORT", 5005),
                    internal_port=_int(env, "CLAUDIA_PROXY_RASA_PORT", 5006),
                    rasa=rasa, workers_per_server=per_server if not servers else 1,
-                   web=web,
+                   web=web, internal_socket=unix_sockets.proxy_socket(folder) if folder else None,
                    admin_socket=(var / "haproxy.sock") if var else None)
 
 
@@ -216,17 +218,8 @@ def config_text(layout: Layout, limits: Limits) -> str:
             "    default_backend rasa",
             "",
         ]
+    lines += internal_frontends(layout.internal_port, layout.internal_socket, limits.web_max_body, PROXY_HEALTH)
     lines += [
-        "# The web front's way to Rasa (chat relay, the console's token-protected API), loopback only.",
-        "frontend rasa_internal",
-        f"    bind 127.0.0.1:{layout.internal_port}",
-        f"    monitor-uri {PROXY_HEALTH}",
-        "    http-request deny deny_status 404 if { path /metrics }",
-        f"    http-request deny deny_status 413 if {{ req.hdr_val(content-length) gt {limits.web_max_body} }}",
-        *metrics_routes(),  # Prometheus' way (serving/proxy_metrics.py)
-        *error_answers("json"),
-        "    default_backend rasa",
-        "",
         f"# {limits.slots} requests at once per Rasa worker behind each address; the rest wait in one queue.",
         "backend rasa",
         "    balance leastconn",
@@ -252,13 +245,14 @@ DEPLOY_SOCKETS = Path("/srv/claudia/var/sockets")  # run-scaled's CLAUDIA_SOCKET
 
 def deploy_layout() -> Layout:
     """deploy/haproxy.cfg: run-scaled's servers (Rasa rasa-1.sock, rasa-2.sock; the web front web.sock,
-    private sockets in /srv/claudia/var/sockets) behind HTTPS on 443 (the channel under
+    private sockets in /srv/claudia/var/sockets, and the proxy's own proxy-rasa.sock for the web front) behind HTTPS on 443 (the channel under
     /webhooks/connected/), port 80 redirected; TLS certificate and key in /etc/haproxy/certs/claudia.pem.
     HAProxy runs as root there (Debian's service, no `user` line), so it may connect to the 0600 sockets."""
     return Layout(public_host="0.0.0.0", web_port=443, channel_port=None, redirect_port=80,
                   tls_certificate="/etc/haproxy/certs/claudia.pem",
                   rasa=[unix_sockets.rasa_socket(DEPLOY_SOCKETS, n) for n in (1, 2)], workers_per_server=1,
-                  web=unix_sockets.web_socket(DEPLOY_SOCKETS), admin_socket=Path("/run/haproxy/claudia.sock"))
+                  web=unix_sockets.web_socket(DEPLOY_SOCKETS), internal_socket=unix_sockets.proxy_socket(DEPLOY_SOCKETS),
+                  admin_socket=Path("/run/haproxy/claudia.sock"))
 
 
 def write(path: Path, env: Optional[Dict[str, str]] = None, servers: Optional[int] = None) -> Path:

@@ -115,6 +115,8 @@ def programs(env: Dict[str, str], servers: Optional[int], var: Path) -> List[Pro
     sockets = unix_sockets.directory(env, var) if unix_sockets.wanted(env) else None
     if sockets:
         web.environment[unix_sockets.WEB_ENV] = str(unix_sockets.web_socket(sockets))
+        # and it reaches Rasa through the proxy's own private socket (serving/proxy_internal.py)
+        web.environment["CLAUDIA_RASA_URL"] = unix_sockets.url(unix_sockets.proxy_socket(sockets), "")
         web.health = unix_sockets.url(unix_sockets.web_socket(sockets), "/health/live")
     if not servers:
         actions_port, rasa_port = int(env.get("ACTIONS_PORT", "5055")), int(env.get("CLAUDIA_PORT", "5005"))

@@ -7,7 +7,9 @@ checker) and root may connect to. Names in that directory:
 - `rasa.sock`: the Rasa server's workers behind their accept gate (serving/worker_accept.py);
 - `rasa-worker<n>.sock`: worker n with a socket each (CLAUDIA_RASA_WORKER_PORTS=1, serving/worker_ports.py);
 - `rasa-<n>.sock`: Rasa server n of run-scaled;
-- `web.sock`: the web front.
+- `web.sock`: the web front;
+- `proxy-rasa.sock`: HAProxy's own, the web front's way to Rasa through the proxy's queue
+  (the web front reads it from its CLAUDIA_RASA_URL, `http+unix://…`: web/rasa_client.py).
 The Rasa server reads its socket from `CLAUDIA_RASA_SOCKET`, the web front from `CLAUDIA_WEB_SOCKET`
 (serving/supervisor.py sets both); without them they listen on their ports, as without the proxy.
 
@@ -51,6 +53,10 @@ def worker_socket(server_socket: Path, worker: int) -> Path:
 
 def web_socket(folder: Path) -> Path:
     return folder / "web.sock"
+
+
+def proxy_socket(folder: Path) -> Path:
+    return folder / "proxy-rasa.sock"
 
 
 def url(sock: Path, path: str) -> str:

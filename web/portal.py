@@ -25,12 +25,14 @@ from claudia.throttle import LoginThrottle
 from web import bad_input
 from web.security import form_token_ok, throttled_sign_in
 from web.portal_sessions import Manager, PortalSessions
+from web.rasa_client import RasaAddress, rasa_address
 
 STATIC = Path(__file__).parent / "static" / "portal"
 SESSION_COOKIE = "claudia_portail"
 LOGIN_CSRF_COOKIE = "claudia_portail_csrf"
 SESSIONS = web.AppKey("portal_sessions", PortalSessions)
 CHANNEL_URL = web.AppKey("channel_url", str)
+RASA_ADDRESS = web.AppKey("rasa_address", RasaAddress)
 DEMO_PASSWORD = web.AppKey("demo_password", str)
 SECURE_COOKIES = web.AppKey("portal_secure_cookies", bool)
 THROTTLE = web.AppKey("portal_login_throttle", LoginThrottle)
@@ -129,7 +131,7 @@ async def _relay(request: web.Request, method: str, path: str, manager: Optional
     else:
         kwargs["json"] = {**kwargs.get("json", {}), "sender": manager.conversation_id}
     try:
-        async with aiohttp.ClientSession(timeout=timeout) as http:
+        async with request.app[RASA_ADDRESS].session(timeout) as http:
             headers = {**_bearer(manager), **log_format.outgoing_headers()}  # the request id goes on
             async with http.request(method, f"{request.app[CHANNEL_URL]}{path}", headers=headers,
                                     **kwargs) as answer:
@@ -196,7 +198,8 @@ def add_portal(app: web.Application, rasa_url: str, demo_password: str, secure_c
     bad_input.install(app)  # invalid UTF-8 in /connexion's form, bad numbers: a French 400
     app[SESSIONS] = PortalSessions(services.handoffs().db)
     app[SECURE_COOKIES] = secure_cookies
-    app[CHANNEL_URL] = rasa_url.rstrip("/") + "/webhooks/connected"
+    app[RASA_ADDRESS] = rasa_address(rasa_url)  # a port, or the proxy's private socket (web/rasa_client.py)
+    app[CHANNEL_URL] = app[RASA_ADDRESS].base_url + "/webhooks/connected"
     app[DEMO_PASSWORD] = demo_password
     app[THROTTLE] = LoginThrottle.for_settings(services.settings(), scope="portail")
     app.router.add_get("/", home)

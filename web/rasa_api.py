@@ -1,4 +1,4 @@
-"""The few calls the console makes to Rasa's HTTP API (enabled with a token, on loopback)."""
+"""The few calls the console makes to Rasa's HTTP API (enabled with a token, through the proxy)."""
 from __future__ import annotations
 
 from typing import Any, Dict, List
@@ -8,11 +8,13 @@ import aiohttp
 from aiohttp import web
 
 from claudia import log_format
+from web.rasa_client import rasa_address
 
 
 class RasaApi:
     def __init__(self, base_url: str, token: str, timeout: float = 10.0):
-        self.base_url = base_url.rstrip("/")
+        self.address = rasa_address(base_url)
+        self.base_url = self.address.base_url
         self.token = token
         self.timeout = aiohttp.ClientTimeout(total=timeout)
 
@@ -21,7 +23,7 @@ class RasaApi:
 
     async def _call(self, method: str, url: str, **kwargs) -> Any:
         params = {"token": self.token, **kwargs.pop("params", {})}
-        async with aiohttp.ClientSession(timeout=self.timeout) as session:
+        async with self.address.session(self.timeout) as session:
             # The request id of the console's request goes on to Rasa (claudia/log_format.py).
             async with session.request(method, url, params=params, headers=log_format.outgoing_headers(),
                                        **kwargs) as response:

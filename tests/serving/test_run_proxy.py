@@ -100,17 +100,17 @@ def test_make_run_puts_haproxy_alone_on_the_public_ports(tmp_path):
         assert all(listening_unix(worker, sockets / "rasa.sock") for worker in workers)
         assert (var / "haproxy.cfg").stat().st_mode & 0o777 == 0o600
         assert sockets.stat().st_mode & 0o777 == 0o700 and sockets.stat().st_uid == os.geteuid()
-        for name in ("rasa.sock", "web.sock"):
+        for name in ("rasa.sock", "web.sock", "proxy-rasa.sock"):
             status = (sockets / name).stat()
             assert stat.S_ISSOCK(status.st_mode) and status.st_mode & 0o777 == 0o600 and status.st_uid == os.geteuid()
         # Another local account cannot reach them: not through the directory (0700) ...
-        for name in ("rasa.sock", "web.sock"):
+        for name in ("rasa.sock", "web.sock", "proxy-rasa.sock"):
             attempt = connect_as_nobody(sockets / name)
             assert attempt.stdout.strip() == "PermissionError 13", attempt.stdout + attempt.stderr
         # ... nor, were the directory opened, through the sockets themselves (0600).
         sockets.chmod(0o711)
         try:
-            for name in ("rasa.sock", "web.sock"):
+            for name in ("rasa.sock", "web.sock", "proxy-rasa.sock"):
                 attempt = connect_as_nobody(sockets / name)
                 assert attempt.stdout.strip() == "PermissionError 13", attempt.stdout + attempt.stderr
         finally:
@@ -126,6 +126,13 @@ def test_make_run_puts_haproxy_alone_on_the_public_ports(tmp_path):
                                    timeout=10)
             assert scraped.status_code == 200 and family in scraped.text, (path, scraped.status_code)
         assert requests.get(f"{base}/metrics/rasa", timeout=10).status_code == 404  # never on a public port
+        # That loopback port is Prometheus' only: a local account sending chat messages or API calls there
+        # (into the Rasa workers' queue, past the public ports' per-address limits) gets 404; the web
+        # front's way to Rasa is the proxy's private socket (proxy-rasa.sock, checked above).
+        assert requests.post(internal + "/webhooks/connected/webhook", json={"sender": "local", "message": "bonjour"},
+                             timeout=10).status_code == 404
+        assert requests.get(internal + "/status", timeout=10).status_code == 404
+        assert requests.get(internal + "/health/proxy", timeout=10).status_code == 200
         # A manager signs in on the portal and chats, through the public port only.
         http = requests.Session()
         page = http.get(base + "/", timeout=10).text
