@@ -25,7 +25,6 @@ with other sessions — unless `force`; only then does it write, with the same b
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import socket
@@ -41,6 +40,7 @@ from sqlalchemy.engine import make_url
 from claudia import backup_pg
 from claudia.backup_pg import BackupError
 from claudia.config import Settings
+from claudia.file_digest import file_sha256
 from claudia.writer_turn import WriterTurn
 
 FORMAT = "claudia-backup/1"
@@ -97,14 +97,6 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def checksum(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def row_counts(connection: sqlite3.Connection) -> Dict[str, int]:
     """Rows of each ordinary table (a full-text index's own tables included)."""
     names = [row[0] for row in connection.execute(
@@ -152,7 +144,7 @@ def backup(directory: Path, databases: List[Target]) -> dict:
                 entry = {"source": target.location, "taken_at": _now(), **backup_pg.dump(target.url, path)}
             manifest["databases"].append({"name": target.name, "settings": list(target.settings),
                                           "kind": target.kind, "file": path.name, "bytes": path.stat().st_size,
-                                          "sha256": checksum(path), **entry})
+                                          "sha256": file_sha256(path), **entry})
         manifest["finished_at"] = _now()
         written = directory / (MANIFEST + ".partial")
         written.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -183,7 +175,7 @@ def read_manifest(directory: Path) -> dict:
             raise BackupError(f"fichier manquant : {file}")
         if file.stat().st_size != entry.get("bytes"):
             raise BackupError(f"{file} : taille {file.stat().st_size} au lieu de {entry.get('bytes')}")
-        if checksum(file) != entry.get("sha256"):
+        if file_sha256(file) != entry.get("sha256"):
             raise BackupError(f"{file} : somme de contrôle SHA-256 différente du manifeste, fichier altéré")
     return manifest
 

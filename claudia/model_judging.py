@@ -54,14 +54,6 @@ def snapshot(destination: Path, data_dir: Path, config: Path, domain: Path, stor
     return digest.hexdigest()
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def heldout_summary(gold: Sequence[str], predicted: Sequence[Optional[str]]) -> Dict[str, Any]:
     """Accuracy overall and per intent (right, total) of predictions against the held-out intents."""
     totals, right = Counter(gold), Counter(g for g, p in zip(gold, predicted) if g == p)

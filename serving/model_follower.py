@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Optional
 
 from claudia.db import get_database
-from claudia.model_judging import file_sha256
+from claudia.file_digest import file_sha256
 from claudia.model_registry import ModelRegistry
 
 logger = logging.getLogger(__name__)

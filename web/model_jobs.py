@@ -35,6 +35,7 @@ from typing import Dict, Optional
 import yaml
 
 from claudia import model_judging as judging
+from claudia.file_digest import file_sha256
 from claudia.model_registry import CANCELLED, FAILED, READY, ModelRegistry
 from web.model_settings import ModelSettings, data_commit
 
@@ -180,7 +181,7 @@ class ModelTrainer:
         model = candidates / f"{name}.tar.gz"
         if not model.exists():
             raise RuntimeError("rasa train n'a pas produit de modèle")
-        self.registry.update(model_id, path=str(model), sha256=await asyncio.to_thread(judging.file_sha256, model),
+        self.registry.update(model_id, path=str(model), sha256=await asyncio.to_thread(file_sha256, model),
                              stage="Prédictions : messages réservés et messages récents", progress=TRAIN_END + 2)
         measures, comparison = await self._compare(model_id, model, work, log)
         self.registry.update(model_id, stage="Histoires de test", progress=PREDICT_END, comparison=comparison)

@@ -26,6 +26,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from sqlalchemy.exc import IntegrityError
 
 from claudia import model_judging as judging
+from claudia.file_digest import file_sha256
 from claudia.model_registry import READY, ModelRegistry
 from web.model_jobs import ModelTrainer
 from web.model_settings import ModelSettings
@@ -56,7 +57,7 @@ class ModelService:
         source = self.settings.active_model
         if not source.is_file():
             return
-        sha = judging.file_sha256(source)
+        sha = file_sha256(source)
         kept = self.settings.models_dir / "candidates" / f"initial-{sha[:12]}.tar.gz"
         kept.parent.mkdir(parents=True, exist_ok=True)
         if not kept.exists():
@@ -106,7 +107,7 @@ class ModelService:
             raise ReasonRequired(judged["blockers"])
         model = judged["model"]
         path = Path(model["path"])
-        if not path.is_file() or judging.file_sha256(path) != model["sha256"]:
+        if not path.is_file() or file_sha256(path) != model["sha256"]:
             raise LookupError(model_id)
         _copy_into_place(path, self.settings.active_model)
         why = reason or ("Retour à un modèle déjà utilisé." if judged["ever_active"] else "Aucun point bloquant.")

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from claudia.db import Database
-from claudia.model_judging import file_sha256
+from claudia.file_digest import file_sha256
 from claudia.model_registry import ModelRegistry
 from tests.e2e.stack import MODEL, ROOT, Chat, Stack, free_port, wait_for
 from web.model_service import ModelService
