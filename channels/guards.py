@@ -11,14 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 from datetime import timedelta
 from typing import Optional
 
 from claudia import messages, services
 from claudia.retention import purge_anonymous
 from claudia.db import get_database
-from claudia.rate_limits import SharedWindow
+from claudia.rate_limits import NowAndThen, SharedWindow
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +25,7 @@ RETENTION_EVERY_SECONDS = 600
 ANONYMOUS_SCOPE = "anonymous"
 _per_address: Optional[SharedWindow] = None
 _window_lock = threading.Lock()
-_last_retention = 0.0
+_retention_runs = NowAndThen(RETENTION_EVERY_SECONDS)
 
 
 def _address_window() -> SharedWindow:
@@ -41,10 +40,11 @@ def _address_window() -> SharedWindow:
 
 def reset() -> None:
     """Forget the counts (tests)."""
-    global _per_address, _last_retention
+    global _per_address
     _address_window().forget()
     with _window_lock:
-        _per_address, _last_retention = None, 0.0
+        _per_address = None
+    _retention_runs.forget()
 
 
 def anonymous_refusal(address: str, message_count: int) -> Optional[str]:
@@ -68,9 +68,5 @@ def _retention() -> None:
 
 def retention_now_and_then() -> None:
     """Runs the retention in a worker thread, at most every RETENTION_EVERY_SECONDS."""
-    global _last_retention
-    with _window_lock:
-        if time.monotonic() - _last_retention < RETENTION_EVERY_SECONDS and _last_retention:
-            return
-        _last_retention = time.monotonic()
-    asyncio.get_running_loop().run_in_executor(None, _retention)
+    if _retention_runs.due():
+        asyncio.get_running_loop().run_in_executor(None, _retention)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
 from datetime import datetime, timedelta
 from typing import Any, Dict, Optional
@@ -30,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from claudia.db import Database
 from claudia.models import SpentConfirmation, utcnow
+from claudia.rate_limits import NowAndThen
 from claudia.vocabulary import yes_no
 
 CONFIRMING_INTENT = "affirmer"
@@ -60,8 +60,7 @@ def seal_key(jwt_secret: str) -> bytes:
 
 
 class MessageAssertions:
-    _last_purge = 0.0
-    _purge_lock = threading.Lock()
+    _purges = NowAndThen(PURGE_EVERY_SECONDS)
 
     def __init__(self, database: Database, key: bytes, ttl_seconds: int = DEFAULT_TTL_SECONDS):
         self.db = database
@@ -136,8 +135,5 @@ class MessageAssertions:
                 delete(SpentConfirmation).where(SpentConfirmation.expires_at < utcnow())).rowcount
 
     def _purge_now_and_then(self) -> None:
-        with self._purge_lock:
-            if time.monotonic() - MessageAssertions._last_purge < PURGE_EVERY_SECONDS:
-                return
-            MessageAssertions._last_purge = time.monotonic()
-        self.purge_expired()
+        if self._purges.due():
+            self.purge_expired()

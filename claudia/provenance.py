@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable, List, Optional, Set
@@ -39,13 +37,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from claudia import messages
-from claudia.assertions import MessageAssertions, digest
+from claudia.assertions import PURGE_EVERY_SECONDS, MessageAssertions, digest
 from claudia.models import SpentMessage, UnverifiedRow, utcnow
+from claudia.rate_limits import NowAndThen
 from claudia.vocabulary import evaluation_in_words
 
 VOTE, HANDOFF, MESSAGE_LEFT = "vote", "conseiller", "message"
 EVIDENCE_SECONDS = 3600
-PURGE_EVERY_SECONDS = 60
 CLICKED_VOTES = {"/evaluer_positif": "positif", "/evaluer_negatif": "negatif"}
 INTENT_VOTES = {"evaluer_positif": "positif", "evaluer_negatif": "negatif"}
 REASON_CLICK = "/choisir_motif"
@@ -120,8 +118,7 @@ def _clicked_reason(text: str) -> Optional[str]:
 
 
 class Provenance:
-    _last_purge = 0.0
-    _purge_lock = threading.Lock()
+    _purges = NowAndThen(PURGE_EVERY_SECONDS)
 
     def __init__(self, assertions: MessageAssertions):
         self.assertions = assertions
@@ -232,11 +229,8 @@ class Provenance:
             return session.execute(delete(SpentMessage).where(SpentMessage.expires_at < utcnow())).rowcount
 
     def _purge_now_and_then(self) -> None:
-        with self._purge_lock:
-            if time.monotonic() - Provenance._last_purge < PURGE_EVERY_SECONDS:
-                return
-            Provenance._last_purge = time.monotonic()
-        self.purge_expired()
+        if self._purges.due():
+            self.purge_expired()
 
 
 def _latest_id(transcript: Transcript) -> Optional[str]:

@@ -9,13 +9,37 @@ nothing and never waits for the writers' turn.
 """
 from __future__ import annotations
 
+import threading
 import time
-from typing import Callable
+from typing import Callable, Optional
 
 from sqlalchemy import delete, func, select
 
 from claudia.db import Database
 from claudia.models import RateHit
+
+
+class NowAndThen:
+    """Says yes at most once every `seconds` in this process, whichever thread asks, and at the
+    first asking: housekeeping after some requests (a purge of spent records, the retention of
+    not-connected conversations) rather than at every one."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._last: Optional[float] = None
+        self._lock = threading.Lock()
+
+    def due(self) -> bool:
+        with self._lock:
+            if self._last is not None and time.monotonic() - self._last < self.seconds:
+                return False
+            self._last = time.monotonic()
+            return True
+
+    def forget(self) -> None:
+        """The next asking is due (tests)."""
+        with self._lock:
+            self._last = None
 
 
 class SharedWindow:
