@@ -11,7 +11,7 @@ import os
 import threading
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Dict, Iterator
+from typing import Any, Dict, Iterator
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
@@ -84,6 +84,16 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, future=True)
     Base.metadata.create_all(engine)
     return engine
+
+
+def row_of(session: Session, model: Any, **key: Any) -> Any:
+    """The row of `model` with this primary key (one column), added to the session if there is none."""
+    (value,) = key.values()
+    row = session.get(model, value)
+    if row is None:
+        row = model(**key)
+        session.add(row)
+    return row
 
 
 class Database:

@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional
 
 from sqlalchemy import Column, DateTime, Index, Integer, String, Text, select, update
 
-from claudia.db import Database
+from claudia.db import Database, row_of
 from claudia.table_base import Base, utcnow
 
 # model_versions.status
@@ -196,10 +196,7 @@ class ModelRegistry:
     def worker_report(self, worker: str, model_id: Optional[int], sha256: Optional[str],
                       error: Optional[str] = None, loaded: bool = False) -> None:
         with self.db.write() as session:
-            row = session.get(ModelWorker, worker)
-            if row is None:
-                row = ModelWorker(worker=worker)
-                session.add(row)
+            row = row_of(session, ModelWorker, worker=worker)
             row.model_id, row.model_sha256, row.error, row.seen_at = model_id, sha256, error, utcnow()
             if loaded:
                 row.loaded_at = utcnow()

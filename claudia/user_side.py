@@ -18,7 +18,7 @@ from typing import Dict, List, Optional
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from claudia.db import Database
+from claudia.db import Database, row_of
 from claudia.handoff import CLOSED, ONGOING, WAITING, HandoffQueue, _as_dict
 from claudia.livechat_models import AccountConversation, HandoffUserSide
 from claudia.models import ConversationActivity, Handoff, HandoffActivity, utcnow
@@ -29,14 +29,6 @@ BUTTON, WORDS, NEW_CONVERSATION = "bouton", "mots", "nouvelle_conversation"
 
 def new_conversation_id() -> str:
     return "portail-" + secrets.token_hex(12)
-
-
-def _side(session, handoff_id: int) -> HandoffUserSide:
-    side = session.get(HandoffUserSide, handoff_id)
-    if side is None:
-        side = HandoffUserSide(handoff_id=handoff_id)
-        session.add(side)
-    return side
 
 
 class UserSide:
@@ -53,7 +45,7 @@ class UserSide:
                 return None
             was = handoff.status
             handoff.status, handoff.closed_at = (CLOSED if was == ONGOING else CANCELLED), utcnow()
-            side = _side(session, handoff.id)
+            side = row_of(session, HandoffUserSide, handoff_id=handoff.id)
             side.ended_how, side.ended_at = how, utcnow()
             return {**_as_dict(handoff), "was": was}
 
@@ -63,12 +55,8 @@ class UserSide:
             handoff = HandoffQueue._open(session, conversation_id)
             if handoff is None:
                 return None
-            _side(session, handoff.id).signed_out_at = utcnow()
-            activity = session.get(HandoffActivity, handoff.id)
-            if activity is None:
-                session.add(HandoffActivity(handoff_id=handoff.id, user_left_at=utcnow()))
-            else:
-                activity.user_left_at = utcnow()
+            row_of(session, HandoffUserSide, handoff_id=handoff.id).signed_out_at = utcnow()
+            row_of(session, HandoffActivity, handoff_id=handoff.id).user_left_at = utcnow()
             return handoff.id
 
     def of(self, handoff_ids: List[int]) -> Dict[int, dict]:

@@ -15,7 +15,7 @@ from typing import List, Optional
 from sqlalchemy import func, select
 
 from claudia import metrics
-from claudia.db import Database
+from claudia.db import Database, row_of
 from claudia.handoff import ONGOING, WAITING, HandoffQueue, _as_dict
 from claudia.livechat_models import HandoffUserSide
 from claudia.models import Handoff, HandoffActivity, utcnow
@@ -28,14 +28,6 @@ PRESENT_WITHIN_SECONDS = 20
 LEFT_GRACE_SECONDS = 15
 # Mean wait assumed before any request has been taken (seconds).
 DEFAULT_MEAN_WAIT_SECONDS = 180
-
-
-def _activity(session, handoff_id: int) -> HandoffActivity:
-    activity = session.get(HandoffActivity, handoff_id)
-    if activity is None:
-        activity = HandoffActivity(handoff_id=handoff_id)
-        session.add(activity)
-    return activity
 
 
 class WaitingRoom:
@@ -53,7 +45,7 @@ class WaitingRoom:
             handoff = HandoffQueue._open(session, conversation_id)
             if handoff is None:
                 return None
-            activity = _activity(session, handoff.id)
+            activity = row_of(session, HandoffActivity, handoff_id=handoff.id)
             activity.user_seen_at, activity.user_left_at = utcnow(), None
             side = session.get(HandoffUserSide, handoff.id)
             if side is not None:  # back after signing out
@@ -69,7 +61,7 @@ class WaitingRoom:
         with self.db.write() as session:
             handoff = HandoffQueue._open(session, conversation_id)
             if handoff is not None:
-                _activity(session, handoff.id).user_left_at = utcnow()
+                row_of(session, HandoffActivity, handoff_id=handoff.id).user_left_at = utcnow()
 
     def cancel(self, conversation_id: str) -> Optional[dict]:
         """« Ne plus attendre »: the waiting request is withdrawn (not one already taken)."""
@@ -104,7 +96,7 @@ class WaitingRoom:
     # -- the operator's side -----------------------------------------------------------
     def operator_answered(self, handoff_id: int) -> None:
         with self.db.write() as session:
-            activity = _activity(session, handoff_id)
+            activity = row_of(session, HandoffActivity, handoff_id=handoff_id)
             first = activity.first_answer_at is None
             activity.first_answer_at = activity.first_answer_at or utcnow()
             handoff = session.get(Handoff, handoff_id) if first else None
