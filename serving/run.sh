@@ -24,8 +24,9 @@ export CLAUDIA_HOST="${CLAUDIA_HOST:-127.0.0.1}"
 # A reverse proxy, HAProxy, alone on the public ports (serving/proxy_config.py): 5080 the web
 # front, 5005 the chat channel; behind it, on private unix sockets in var/sockets/ (0700, sockets 0600,
 # CLAUDIA_SOCKET_DIR: serving/unix_sockets.py) and on no TCP port, the Rasa server (its two workers
-# behind their accept gate) and the web front; 5006 (loopback) is the web front's way to Rasa through
-# the proxy. CLAUDIA_PRIVATE_SOCKETS=0 puts those two on loopback ports 5010 and 5081 instead.
+# behind their accept gate) and the web front, which reaches Rasa through the proxy's own socket
+# (proxy-rasa.sock); 5006 (loopback) serves Prometheus' metrics only. CLAUDIA_PRIVATE_SOCKETS=0 puts
+# those two on loopback ports 5010 and 5081 instead, and 5006 is then the web front's way to Rasa.
 # CLAUDIA_PROXY=0 starts the servers on the public ports themselves, without its protections.
 export CLAUDIA_PROXY="${CLAUDIA_PROXY:-1}"
 if [ "$CLAUDIA_PROXY" = 1 ]; then

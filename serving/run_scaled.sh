@@ -4,7 +4,8 @@
 # production), each server supervised by supervisord (restarted if it crashes); Ctrl-C stops them all.
 # Public: 5080 the web front, 5005 the chat channel (any Rasa server answers); the Rasa servers and
 # the web front on private unix sockets in var/sockets/ (rasa-1.sock, …, web.sock: serving/unix_sockets.py),
-# the web front reaching Rasa through the proxy's loopback port 5006.
+# the web front reaching Rasa through the proxy's own socket (proxy-rasa.sock); the proxy's loopback
+# port 5006 serves Prometheus' metrics only.
 #   CLAUDIA_DB_URL=postgresql://…  CLAUDIA_TRACKER_DB_URL=postgresql://…
 #   CLAUDIA_LOCK_STORE_URL=redis://127.0.0.1:6379/1  CLAUDIA_JWT_SECRET=…  [SERVERS=2]
 # Secrets only in the environment (see serving/run.sh); umask 077.
